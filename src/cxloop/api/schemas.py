@@ -1,0 +1,132 @@
+"""Request and response shapes of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from ninja import Schema
+
+
+class ErrorOut(Schema):
+    detail: str
+    field: str | None = None
+
+
+class OrgOut(Schema):
+    id: int
+    name: str
+    slug: str
+    default_language: str
+    role: str
+
+
+class TeamOut(Schema):
+    id: int
+    name: str
+    kind: str
+    lead_email: str | None
+    description: str
+    member_count: int
+
+
+class TeamIn(Schema):
+    name: str
+    kind: str = "custom"
+    lead_email: str | None = None
+    description: str = ""
+
+
+class TeamPatch(Schema):
+    name: str | None = None
+    kind: str | None = None
+    lead_email: str | None = None
+    description: str | None = None
+
+
+class MemberOut(Schema):
+    id: int
+    email: str
+    name: str
+    role: str
+    team_id: int | None
+    joined_at: datetime
+
+
+class MemberPatch(Schema):
+    role: str
+
+
+class InvitationIn(Schema):
+    email: str
+    role: str = "member"
+    team_id: int | None = None
+
+
+class InvitationOut(Schema):
+    id: int
+    email: str
+    role: str
+    created_at: datetime
+    expires_at: datetime
+    accepted_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyIn(Schema):
+    name: str = ""
+    role: str = "viewer"
+
+
+class ApiKeyOut(Schema):
+    id: int
+    name: str
+    role: str
+    prefix: str
+    created_at: datetime
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class ApiKeyCreated(ApiKeyOut):
+    key: str
+
+
+class AccountOut(Schema):
+    id: int
+    external_id: str
+    name: str
+    industry: str
+    tier: str
+    region: str
+    arr: Decimal
+    renewal_date: date | None
+    contact_count: int
+
+
+class ContactOut(Schema):
+    id: int
+    external_id: str
+    name: str
+    email: str
+    language: str
+    title: str
+    stakeholder_role: str
+    account_id: int | None
+
+
+class SurveyOut(Schema):
+    id: int
+    name: str
+    kind: str
+    touchpoint: str
+    response_count: int
+
+
+class AuditOut(Schema):
+    id: int
+    action: str
+    actor_email: str | None
+    target: str
+    ip_address: str | None
+    created_at: datetime

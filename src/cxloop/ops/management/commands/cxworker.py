@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+
+class Command(BaseCommand):
+    help = "Run background tasks from the database queue (e-mails and later rules, rollups)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--queue", action="append", dest="queues",
+                            help="queue to work on (repeatable); default: all")
+        parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+        parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
+
+    def handle(self, *args: Any, **opts: Any) -> None:
+        argv = ["--interval", str(opts["interval"])]
+        queues = opts.get("queues") or ["*"]
+        argv += ["--queue-name", ",".join(queues)]
+        if opts["batch"]:
+            argv += ["--batch", "--no-startup-delay"]
+        call_command("db_worker", *argv)

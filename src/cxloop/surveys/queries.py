@@ -1,0 +1,74 @@
+"""Reads of surveys and responses, scoped to one organisation."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncMonth
+
+from cxloop.orgs.access import NotFound
+from cxloop.orgs.models import Organization
+from cxloop.surveys.models import Answer, Response, Survey
+
+
+def surveys(org: Organization) -> QuerySet[Survey]:
+    return Survey.objects.filter(org=org).annotate(response_count=Count("responses"))
+
+
+def survey(org: Organization, survey_id: int) -> Survey:
+    found = surveys(org).filter(pk=survey_id).first()
+    if found is None:
+        raise NotFound(f"Survey {survey_id} not found.")
+    return found
+
+
+# --- score distributions (what the dashboard's numbers are computed from) -------------------------
+
+
+def score_distribution(
+    org: Organization,
+    *,
+    question_key: str,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    touchpoint: str | None = None,
+) -> dict[int, int]:
+    """{score: count} of one numeric question over a period."""
+    qs = Answer.objects.filter(response__org=org, question_key=question_key, number__isnull=False)
+    if since is not None:
+        qs = qs.filter(response__submitted_at__gte=since)
+    if until is not None:
+        qs = qs.filter(response__submitted_at__lt=until)
+    if touchpoint:
+        qs = qs.filter(response__touchpoint=touchpoint)
+    return {int(row["number"]): row["n"] for row in qs.values("number").annotate(n=Count("id"))}
+
+
+def monthly_distributions(
+    org: Organization, *, question_key: str, since: datetime, touchpoint: str | None = None
+) -> list[tuple[date, dict[int, int]]]:
+    """[(first day of month, {score: count})] from ``since`` on, oldest first."""
+    qs = Answer.objects.filter(
+        response__org=org, question_key=question_key, number__isnull=False, response__submitted_at__gte=since
+    )
+    if touchpoint:
+        qs = qs.filter(response__touchpoint=touchpoint)
+    rows = (
+        qs.annotate(month=TruncMonth("response__submitted_at"))
+        .values("month", "number")
+        .annotate(n=Count("id"))
+        .order_by("month")
+    )
+    months: dict[date, dict[int, int]] = {}
+    for row in rows:
+        month = row["month"].date() if isinstance(row["month"], datetime) else row["month"]
+        months.setdefault(month, {})[int(row["number"])] = row["n"]
+    return sorted(months.items())
+
+
+def response_count(org: Organization, *, since: datetime | None = None) -> int:
+    qs = Response.objects.filter(org=org)
+    if since is not None:
+        qs = qs.filter(submitted_at__gte=since)
+    return qs.count()

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from django import template
+
+register = template.Library()
+
+
+@register.filter
+def signed(value: float | None, with_sign: bool = True) -> str:
+    """Round a metric for display: '+23', '−4', '81'. The minus is U+2212 for legibility."""
+    if value is None:
+        return "—"
+    rounded = round(float(value))
+    if with_sign and rounded > 0:
+        return f"+{rounded}"
+    if rounded < 0:
+        return f"\u2212{abs(rounded)}"
+    return str(rounded)
