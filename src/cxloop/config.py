@@ -100,9 +100,7 @@ def _parse_database(url: str, data_dir: Path, problems: list[str]) -> DatabaseCo
     if scheme == "sqlite":
         # sqlite:///relative/path or sqlite:////absolute/path
         path = unquote(parts.path)
-        if path.startswith("/") and not path.startswith("//"):
-            path = path[1:]
-        elif path.startswith("//"):
+        if (path.startswith("/") and not path.startswith("//")) or path.startswith("//"):
             path = path[1:]
         if not path:
             problems.append("CXLOOP_DATABASE_URL: an sqlite URL needs a file path, e.g. sqlite:///var/cx.db")

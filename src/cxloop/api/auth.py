@@ -16,7 +16,7 @@ from cxloop.orgs.services import ApiKeyError, authenticate_api_key
 
 class ApiKeyBearer(HttpAuthBase):
     openapi_scheme = "bearer"
-    openapi_bearerFormat = "cxl_<prefix>_<secret>"  # noqa: N815  (OpenAPI field name)
+    openapi_bearerFormat = "cxl_<prefix>_<secret>"
 
     def __call__(self, request: HttpRequest) -> ApiKey | None:
         value = request.headers.get("Authorization")

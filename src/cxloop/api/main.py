@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router
+from ninja import NinjaAPI, Router, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -135,13 +135,13 @@ def _lead(org: Any, email: str | None) -> User | None:
 
 
 @orgs.post("/{org}/teams", response={201: TeamOut, **ERRORS}, summary="Create a team")
-def create_team(request: HttpRequest, org: str, payload: TeamIn) -> tuple[int, dict[str, Any]]:
+def create_team(request: HttpRequest, org: str, payload: TeamIn) -> Status:
     a = actor(request, org)
     a.require(MANAGE)
     team = services.save_team(org=a.org, name=payload.name, kind=payload.kind,
                               lead=_lead(a.org, payload.lead_email), description=payload.description,
                               actor=a.user)
-    return 201, _team_out(org_queries.team(a.org, team.pk))
+    return Status(201, _team_out(org_queries.team(a.org, team.pk)))
 
 
 @orgs.get("/{org}/teams/{team_id}", response={200: TeamOut, **ERRORS}, summary="One team")
@@ -164,12 +164,12 @@ def update_team(request: HttpRequest, org: str, team_id: int, payload: TeamPatch
 
 
 @orgs.delete("/{org}/teams/{team_id}", response={204: None, **ERRORS}, summary="Delete a team")
-def delete_team(request: HttpRequest, org: str, team_id: int) -> tuple[int, None]:
+def delete_team(request: HttpRequest, org: str, team_id: int) -> Status:
     a = actor(request, org)
     team = org_queries.team(a.org, team_id)
     a.require(MANAGE)
     services.delete_team(team=team, actor=a.user)
-    return 204, None
+    return Status(204, None)
 
 
 def _member_out(m: Any) -> dict[str, Any]:
@@ -203,7 +203,7 @@ def update_member(request: HttpRequest, org: str, membership_id: int, payload: M
 
 
 @orgs.delete("/{org}/members/{membership_id}", response={204: None, **ERRORS}, summary="Remove a member")
-def delete_member(request: HttpRequest, org: str, membership_id: int) -> tuple[int, None]:
+def delete_member(request: HttpRequest, org: str, membership_id: int) -> Status:
     a = actor(request, org)
     m = org_queries.member(a.org, membership_id)
     a.require(MANAGE)
@@ -212,7 +212,7 @@ def delete_member(request: HttpRequest, org: str, membership_id: int) -> tuple[i
     if a.user is None:
         raise services.ServiceError("Members are removed by a person, not an API key.", status=403)
     services.remove_member(membership=m, actor=a.user)
-    return 204, None
+    return Status(204, None)
 
 
 def _invitation_out(i: Any) -> dict[str, Any]:
@@ -228,20 +228,20 @@ def list_invitations(request: HttpRequest, org: str) -> list[dict[str, Any]]:
 
 
 @orgs.post("/{org}/invitations", response={201: InvitationOut, **ERRORS}, summary="Invite by e-mail")
-def create_invitation(request: HttpRequest, org: str, payload: InvitationIn) -> tuple[int, dict[str, Any]]:
+def create_invitation(request: HttpRequest, org: str, payload: InvitationIn) -> Status:
     a = actor(request, org)
     a.require(MANAGE)
     team = org_queries.team(a.org, payload.team_id) if payload.team_id else None
     new = services.invite(org=a.org, email=payload.email, role=payload.role, actor=a.user, team=team)
-    return 201, _invitation_out(new.invitation)
+    return Status(201, _invitation_out(new.invitation))
 
 
 @orgs.delete("/{org}/invitations/{invitation_id}", response={204: None, **ERRORS}, summary="Revoke")
-def delete_invitation(request: HttpRequest, org: str, invitation_id: int) -> tuple[int, None]:
+def delete_invitation(request: HttpRequest, org: str, invitation_id: int) -> Status:
     a = actor(request, org)
     a.require(MANAGE)
     services.revoke_invitation(invitation=org_queries.invitation(a.org, invitation_id), actor=a.user)
-    return 204, None
+    return Status(204, None)
 
 
 def _key_out(k: ApiKey) -> dict[str, Any]:
@@ -257,22 +257,22 @@ def list_keys(request: HttpRequest, org: str) -> list[dict[str, Any]]:
 
 
 @orgs.post("/{org}/api-keys", response={201: ApiKeyCreated, **ERRORS}, summary="Create a key (shown once)")
-def create_key(request: HttpRequest, org: str, payload: ApiKeyIn) -> tuple[int, dict[str, Any]]:
+def create_key(request: HttpRequest, org: str, payload: ApiKeyIn) -> Status:
     a = actor(request, org)
     a.require(MANAGE)
     if payload.role in Role.values and not Role.at_least(a.role, payload.role):
         raise Forbidden(payload.role)  # a key never gets more power than its creator
     new = services.create_api_key(org=a.org, role=payload.role, name=payload.name, actor=a.user)
-    return 201, {**_key_out(new.key), "key": new.plaintext}
+    return Status(201, {**_key_out(new.key), "key": new.plaintext})
 
 
 @orgs.delete("/{org}/api-keys/{key_id}", response={204: None, **ERRORS}, summary="Revoke a key")
-def revoke_key(request: HttpRequest, org: str, key_id: int) -> tuple[int, None]:
+def revoke_key(request: HttpRequest, org: str, key_id: int) -> Status:
     a = actor(request, org)
     key = org_queries.api_key(a.org, key_id)
     a.require(MANAGE)
     services.revoke_api_key(key=key, actor=a.user)
-    return 204, None
+    return Status(204, None)
 
 
 @orgs.get("/{org}/audit-events", response={200: list[AuditOut], **ERRORS}, summary="Audit log")

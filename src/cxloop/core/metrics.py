@@ -107,7 +107,9 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Estimate:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return Estimate(p, max(0.0, centre - half), min(1.0, centre + half), n, confidence)
+    low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact bounds, no rounding residue
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return Estimate(p, low, high, n, confidence)
 
 
 def csat(distribution: Mapping[int, int], *, scale_max: int = 5, confidence: float = 0.95) -> Estimate:

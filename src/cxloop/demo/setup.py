@@ -16,7 +16,7 @@ from cxloop.orgs.services import create_admin, create_api_key
 DEMO_ORG_NAME = "云启科技 CloudLaunch"
 DEMO_SLUG = "cloudlaunch"
 DEMO_EMAIL = "admin@cloudlaunch.example"
-DEMO_PASSWORD = "cloudlaunch-demo"  # documented in the README: the demo is for a laptop, not the internet
+DEMO_PASSWORD = "cloudlaunch-demo"  # noqa: S105  documented in the README: the demo is for a laptop, not the internet
 
 
 @dataclass(frozen=True)

@@ -157,12 +157,12 @@ class ApiKey(models.Model):
     class Meta:
         ordering = ("-created_at",)
 
+    def __str__(self) -> str:
+        return f"{self.name} (cxl_{self.prefix}_…)"
+
     @property
     def active(self) -> bool:
         return self.revoked_at is None
-
-    def __str__(self) -> str:
-        return f"{self.name} (cxl_{self.prefix}_…)"
 
 
 class Invitation(models.Model):
@@ -182,12 +182,12 @@ class Invitation(models.Model):
     class Meta:
         ordering = ("-created_at",)
 
+    def __str__(self) -> str:
+        return f"{self.email} → {self.org}"
+
     @property
     def pending(self) -> bool:
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > timezone.now()
-
-    def __str__(self) -> str:
-        return f"{self.email} → {self.org}"
 
 
 class AuditEvent(models.Model):

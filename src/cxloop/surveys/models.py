@@ -58,6 +58,9 @@ class Response(models.Model):
             models.Index(fields=["org", "submitted_at"], name="response_org_time"),
         ]
 
+    def __str__(self) -> str:
+        return f"response {self.pk} to survey {self.survey_id}"
+
 
 class Answer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
@@ -67,3 +70,6 @@ class Answer(models.Model):
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["response", "question_key"], name="answer_response_key")]
+
+    def __str__(self) -> str:
+        return f"{self.question_key}={self.number if self.number is not None else self.text[:40]}"

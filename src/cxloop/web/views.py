@@ -14,7 +14,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_POST, require_safe
 
 from cxloop.orgs import queries, services
 from cxloop.orgs.access import MANAGE, READ, Actor
@@ -57,6 +57,7 @@ def _remember(actor: Actor) -> None:
         user.save(update_fields=["last_org"])
 
 
+@require_safe
 @org_page(READ)
 def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     _remember(actor)
@@ -65,6 +66,7 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
                                                   "chart": trend_chart(data.nps_trend)})
 
 
+@require_safe
 @org_page(READ)
 def surveys(request: HttpRequest, actor: Actor) -> HttpResponse:
     rows = survey_queries.surveys(actor.org)
@@ -72,6 +74,7 @@ def surveys(request: HttpRequest, actor: Actor) -> HttpResponse:
 
 
 def _coming(section: str, title: str, text: str) -> Any:
+    @require_safe
     @org_page(READ)
     def view(request: HttpRequest, actor: Actor) -> HttpResponse:
         return render(request, "web/coming.html",
@@ -154,6 +157,7 @@ def settings_team_delete(request: HttpRequest, actor: Actor, team_id: int) -> Ht
     return redirect("settings_teams", org=actor.org.slug)
 
 
+@require_safe
 @org_page(READ)
 def settings_members(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "web/settings/members.html",
@@ -245,6 +249,7 @@ def settings_api_key_revoke(request: HttpRequest, actor: Actor, key_id: int) -> 
     return redirect("settings_api_keys", org=actor.org.slug)
 
 
+@require_safe
 @org_page(MANAGE)
 def settings_audit(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "web/settings/audit.html",
@@ -261,7 +266,7 @@ def accept_invitation(request: HttpRequest, token: str) -> HttpResponse:
         return render(request, "web/invitation_invalid.html", status=404)
     existing = User.objects.filter(email=invitation.email).first()
     if request.user.is_authenticated:
-        user: User = request.user  # type: ignore[assignment]
+        user: User = request.user
         if request.method == "POST":
             services.accept_invitation(token=token, user=user)
             messages.success(request, _("Welcome to %(org)s.") % {"org": invitation.org.name})

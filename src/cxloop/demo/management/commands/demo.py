@@ -15,8 +15,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--db", help="SQLite file to use (default: the configured database)")
-        parser.add_argument("--size", choices=["small", "large"], default="small",
-                            help="small ≈ 20k responses (default); large ≈ 1M, for benchmarks")
+        parser.add_argument("--size", choices=["tiny", "small", "large"], default="small",
+                            help="small ≈ 20k responses (default); large ≈ 1M, for benchmarks; tiny for tests")
         parser.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Run the whole test suite twice: on SQLite (every test, browser tests included) and on a real
+PostgreSQL server (every test but the browser ones).
+
+PostgreSQL comes from CXLOOP_TEST_DATABASE_URL when set; otherwise this script starts a throwaway
+cluster with initdb/pg_ctl on a free loopback port (as the ``postgres`` user when run as root, since
+initdb refuses root) and removes it afterwards. With CI=true a missing PostgreSQL is a failure, not
+a skip. Extra arguments go to pytest (e.g. ``-k tenant``).
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def _pg_bindir() -> Path | None:
+    candidates: list[str] = []
+    if shutil.which("pg_config"):
+        out = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=False)
+        candidates.append(out.stdout.strip())
+    candidates += sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    if shutil.which("initdb"):
+        candidates.append(str(Path(shutil.which("initdb") or "").parent))
+    for c in candidates:
+        if c and (Path(c) / "initdb").exists() and (Path(c) / "pg_ctl").exists():
+            return Path(c)
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def postgres_cluster() -> Iterator[str]:
+    """Yield a postgresql:// URL of a fresh cluster; stop and delete it afterwards."""
+    bindir = _pg_bindir()
+    if bindir is None:
+        raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
+    as_root = os.geteuid() == 0
+    base = Path(tempfile.mkdtemp(prefix="cxloop-pg-"))
+    data, sock = base / "data", base / "sock"
+    sock.mkdir()
+    prefix: list[str] = []
+    if as_root:
+        prefix = ["runuser", "-u", "postgres", "--"]
+        shutil.chown(base, "postgres")
+        shutil.chown(sock, "postgres")
+    port = _free_port()
+    log = base / "server.log"
+
+    def run(*cmd: str) -> None:
+        subprocess.run([*prefix, *cmd], check=True, stdout=subprocess.DEVNULL)
+
+    run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
+        "--locale=C.UTF-8" if _has_c_utf8() else "--no-locale")
+    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+    if as_root:
+        log.touch()
+        shutil.chown(log, "postgres")
+    run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start")
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/cxloop"
+    finally:
+        subprocess.run([*prefix, str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"],
+                       check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        shutil.rmtree(base, ignore_errors=True)
+
+
+def _has_c_utf8() -> bool:
+    out = subprocess.run(["locale", "-a"], capture_output=True, text=True, check=False).stdout.lower()
+    return "c.utf8" in out or "c.utf-8" in out
+
+
+def pytest(label: str, env: dict[str, str], args: list[str]) -> int:
+    print(f"\n===== cxloop tests on {label} =====", flush=True)
+    started = time.monotonic()
+    cmd = [sys.executable, "-m", "pytest", *args]
+    rc = subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+    print(f"===== {label}: exit {rc} after {time.monotonic() - started:.0f} s =====", flush=True)
+    return rc
+
+
+def main(argv: list[str]) -> int:
+    extra = argv[1:]
+    base_env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
+    base_env["CXLOOP_TEST_DATABASE_URL"] = os.environ.get("CXLOOP_TEST_DATABASE_URL", "")
+    work = Path(tempfile.mkdtemp(prefix="cxloop-test-"))
+    results: dict[str, int] = {}
+    try:
+        sqlite_env = {**base_env, "CXLOOP_DATA_DIR": str(work / "sqlite"), "CXLOOP_TEST_BACKEND": "sqlite"}
+        results["SQLite"] = pytest("SQLite (all tests, browser included)", sqlite_env, extra)
+
+        pg_url = os.environ.get("CXLOOP_TEST_DATABASE_URL", "")
+        pg_args = ["-m", "not browser", *extra]
+        pg_env = {**base_env, "CXLOOP_DATA_DIR": str(work / "pg"), "CXLOOP_TEST_BACKEND": "postgresql"}
+        if pg_url:
+            results["PostgreSQL"] = pytest("PostgreSQL (CXLOOP_TEST_DATABASE_URL)",
+                                           {**pg_env, "CXLOOP_DATABASE_URL": pg_url}, pg_args)
+        else:
+            try:
+                with postgres_cluster() as url:
+                    results["PostgreSQL"] = pytest(f"PostgreSQL (throwaway cluster {url})",
+                                                   {**pg_env, "CXLOOP_DATABASE_URL": url}, pg_args)
+            except (RuntimeError, subprocess.CalledProcessError) as exc:
+                print(f"\nPostgreSQL unavailable: {exc}", flush=True)
+                if CI:
+                    print("CI=true: a missing PostgreSQL is a failure.", flush=True)
+                    results["PostgreSQL"] = 1
+                else:
+                    print("Skipping the PostgreSQL pass (set CI=true to make this fail).", flush=True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    print("\n===== summary =====")
+    for label, rc in results.items():
+        print(f"{label:<12} {'passed' if rc == 0 else f'FAILED (exit {rc})'}")
+    return 0 if results and all(rc == 0 for rc in results.values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

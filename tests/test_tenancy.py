@@ -1,0 +1,169 @@
+"""Tenant isolation and roles, generated over every URL pattern and every API route.
+
+Adding a page or route with a new kind of object id makes ``OBJECTS`` fail loudly until the new id
+is mapped to an object of org A, so no route escapes these checks.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from cxloop.api.main import api
+
+pytestmark = pytest.mark.django_db
+
+# A body every POST/PATCH route accepts (extra fields are ignored), so a refusal is about access.
+BODY = {"name": "Hijack", "kind": "custom", "email": "x@example.com", "role": "viewer"}
+
+
+def _objects(t: Any) -> dict[str, int]:
+    """One object of the given tenant for every kind of id a URL can carry."""
+    from cxloop.customers.models import Account, Contact
+    from cxloop.orgs import services
+    from cxloop.orgs.models import ApiKey, Membership
+    from cxloop.surveys.models import Survey
+
+    account = Account.objects.create(org=t.org, external_id="ACC-1", name="Secret Account")
+    contact = Contact.objects.create(org=t.org, external_id="CON-1", name="Secret Person", account=account)
+    survey = Survey.objects.create(org=t.org, name="Secret Survey", kind="nps")
+    invitation = services.invite(org=t.org, email=f"new-{t.org.slug}@example.com", role="member", actor=t.owner)
+    return {
+        "team_id": t.team.pk,
+        "membership_id": Membership.objects.get(org=t.org, user=t.member).pk,
+        "invitation_id": invitation.invitation.pk,
+        "key_id": ApiKey.objects.filter(org=t.org, role="viewer").first().pk,  # type: ignore[union-attr]
+        "account_id": account.pk,
+        "contact_id": contact.pk,
+        "survey_id": survey.pk,
+    }
+
+
+def _web_patterns() -> list[tuple[str, list[str]]]:
+    """(route template, [kwarg names]) for every page under /o/<org>/."""
+    found: list[tuple[str, list[str]]] = []
+
+    def walk(patterns: list[Any], prefix: str) -> None:
+        for p in patterns:
+            route = prefix + str(p.pattern)
+            if isinstance(p, URLResolver):
+                walk(p.url_patterns, route)
+            elif isinstance(p, URLPattern) and route.startswith("o/<slug:org>/"):
+                found.append((route, re.findall(r"<(?:\w+:)?(\w+)>", route)))
+
+    walk(get_resolver().url_patterns, "")
+    return found
+
+
+def _fill(route: str, values: dict[str, Any]) -> str:
+    return "/" + re.sub(r"<(?:\w+:)?(\w+)>", lambda m: str(values[m.group(1)]), route)
+
+
+def _api_routes() -> list[tuple[str, str, list[str]]]:
+    schema = api.get_openapi_schema()
+    routes = []
+    for path, methods in schema["paths"].items():
+        for method in methods:
+            routes.append((method.upper(), path, re.findall(r"{(\w+)}", path)))
+    return routes
+
+
+def test_every_id_in_every_route_is_mapped(tenant_a: Any) -> None:
+    known = set(_objects(tenant_a)) | {"org"}
+    names = {n for _, ns in _web_patterns() for n in ns} | {n for _, _, ns in _api_routes() for n in ns}
+    assert names <= known, f"map these ids in tests/test_tenancy.py::_objects: {names - known}"
+    assert len(_web_patterns()) >= 15 and len(_api_routes()) >= 20
+
+
+def test_member_of_b_gets_404_for_every_page_of_a(tenant_a: Any, tenant_b: Any) -> None:
+    objs_a = _objects(tenant_a)
+    objs_b = _objects(tenant_b)
+    client = Client()
+    client.force_login(tenant_b.owner)
+    checked = 0
+    for route, names in _web_patterns():
+        # A's slug with A's ids, and B's own slug with A's ids (the IDOR case).
+        urls = {_fill(route, {**objs_a, "org": tenant_a.org.slug})}
+        if len(names) > 1:
+            urls.add(_fill(route, {**objs_a, "org": tenant_b.org.slug}))
+        for url in urls:
+            for method in ("get", "post"):
+                response = getattr(client, method)(url)
+                if response.status_code == 405:
+                    continue
+                assert response.status_code == 404, f"{method.upper()} {url} -> {response.status_code}"
+                assert b"Secret" not in response.content
+                checked += 1
+        # B's own objects stay reachable (the check above is not vacuous).
+        own = _fill(route, {**objs_b, "org": tenant_b.org.slug})
+        assert client.get(own).status_code in (200, 302, 405), own
+    assert checked >= 20
+
+
+def test_api_key_of_b_gets_404_for_every_route_of_a(tenant_a: Any, tenant_b: Any, api_client: Any) -> None:
+    objs_a = _objects(tenant_a)
+    key_b = tenant_b.keys["owner"]
+    checked = 0
+    for method, path, names in _api_routes():
+        if "org" not in names:
+            continue
+        targets = [{**objs_a, "org": tenant_a.org.slug}]
+        if len(names) > 1:
+            targets.append({**objs_a, "org": tenant_b.org.slug})
+        for values in targets:
+            url = path.format(**values)
+            response = api_client.call(method, url, key_b, body=BODY if method in ("POST", "PATCH") else None)
+            assert response.status_code == 404, f"{method} {url} -> {response.status_code} {response.content!r}"
+            assert "detail" in response.json()
+            checked += 1
+    assert checked >= 20
+
+
+def test_viewer_cannot_change_anything(tenant_a: Any, api_client: Any) -> None:
+    objs = {**_objects(tenant_a), "org": tenant_a.org.slug}
+    client = Client()
+    client.force_login(tenant_a.viewer)
+    for route, _names in _web_patterns():
+        url = _fill(route, objs)
+        response = client.post(url, {"name": "x", "role": "owner", "email": "x@example.com", "kind": "hr"})
+        assert response.status_code in (403, 405), f"POST {url} as viewer -> {response.status_code}"
+    for method, path, _names in _api_routes():
+        if method == "GET":
+            continue
+        url = path.format(**objs)
+        response = api_client.call(method, url, tenant_a.keys["viewer"], body=BODY)
+        assert response.status_code == 403, f"{method} {url} as viewer key -> {response.status_code}"
+    # and nothing changed
+    from cxloop.orgs.models import Membership, Team
+
+    assert Team.objects.filter(org=tenant_a.org).count() == 1
+    assert not Membership.objects.filter(org=tenant_a.org, role="owner").exclude(user=tenant_a.owner).exists()
+
+
+def test_viewer_can_read(tenant_a: Any, api_client: Any) -> None:
+    objs = {**_objects(tenant_a), "org": tenant_a.org.slug}
+    client = Client()
+    client.force_login(tenant_a.viewer)
+    assert client.get(f"/o/{tenant_a.org.slug}/").status_code == 200
+    assert client.get(f"/o/{tenant_a.org.slug}/settings/teams/").status_code == 200
+    response = api_client.call("GET", f"/api/v1/orgs/{tenant_a.org.slug}/accounts/{objs['account_id']}",
+                               tenant_a.keys["viewer"])
+    assert response.status_code == 200 and response.json()["name"] == "Secret Account"
+
+
+def test_revoked_key_gets_401_everywhere(tenant_a: Any, api_client: Any) -> None:
+    from cxloop.orgs.models import ApiKey
+    from cxloop.orgs.services import revoke_api_key
+
+    objs = {**_objects(tenant_a), "org": tenant_a.org.slug}
+    key = tenant_a.keys["owner"]
+    assert api_client.call("GET", f"/api/v1/orgs/{tenant_a.org.slug}/teams", key).status_code == 200
+    revoke_api_key(key=ApiKey.objects.get(prefix=key.split("_")[1]))
+    for method, path, _names in _api_routes():
+        response = api_client.call(method, path.format(**objs), key, body=BODY if method != "GET" else None)
+        assert response.status_code == 401, f"{method} {path} -> {response.status_code}"
+        assert response.json()["detail"] == "This API key has been revoked."
