@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from cxloop.surveys.dashboard import TrendPoint
 
-WIDTH, HEIGHT, PAD_X, PAD_Y = 720, 220, 40, 20
+WIDTH, HEIGHT, PAD_X, PAD_Y, PAD_BOTTOM = 720, 240, 40, 16, 34
 
 
 @dataclass(frozen=True)
@@ -29,6 +29,8 @@ class TrendChart:
     polyline: str
     gridlines: list[tuple[float, str]]
     zero_y: float
+    x_labels: list[tuple[float, str]]
+    label_y: float
 
 
 def trend_chart(points: list[TrendPoint], *, lo: float = -100, hi: float = 100) -> TrendChart | None:
@@ -43,7 +45,7 @@ def trend_chart(points: list[TrendPoint], *, lo: float = -100, hi: float = 100) 
     span_x = (WIDTH - 2 * PAD_X) / max(1, len(usable) - 1)
 
     def y(v: float) -> float:
-        return round(HEIGHT - PAD_Y - (v - lo) / (hi - lo) * (HEIGHT - 2 * PAD_Y), 1)
+        return round(HEIGHT - PAD_BOTTOM - (v - lo) / (hi - lo) * (HEIGHT - PAD_Y - PAD_BOTTOM), 1)
 
     svg_points = []
     for i, p in enumerate(usable):
@@ -59,4 +61,6 @@ def trend_chart(points: list[TrendPoint], *, lo: float = -100, hi: float = 100) 
         width=WIDTH, height=HEIGHT, points=svg_points,
         polyline=" ".join(f"{p.x},{p.y}" for p in svg_points), gridlines=grid,
         zero_y=y(0) if lo <= 0 <= hi else -1,
+        x_labels=[(p.x, p.label) for i, p in enumerate(svg_points) if (len(svg_points) - 1 - i) % 3 == 0],
+        label_y=HEIGHT - 10,
     )
