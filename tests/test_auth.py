@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from email.header import decode_header, make_header
 from typing import Any
 
 import pytest
@@ -102,7 +103,7 @@ def test_invitation_email_and_acceptance(tenant_a: Any, smtp_server: Any,
     run_tasks()
     [message] = smtp_server.wait_for(1)
     assert message["To"] == "new.analyst@example.com"
-    assert "Acme Retail" in message["Subject"]
+    assert "Acme Retail" in str(make_header(decode_header(message["Subject"])))
     body = message.get_payload(decode=True).decode()
     token_path = re.search(r"/invite/[\w-]+/", body).group(0)  # type: ignore[union-attr]
 

@@ -20,7 +20,7 @@ DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
 def demo(transactional_db: None) -> Any:
     from cxloop.demo.setup import load
 
-    return load(size="tiny", seed=7)
+    return load(size="small", seed=42)
 
 
 def _nav_labels(language: str) -> list[str]:
