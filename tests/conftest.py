@@ -198,3 +198,16 @@ def screenshot_dir() -> Path:
     return ARTIFACTS
 
 
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Say plainly which database this pass used and how many browser tests ran (CI log evidence)."""
+    from django.db import connection
+
+    passed = terminalreporter.stats.get("passed", [])
+    browser = sum(1 for r in passed if "browser" in r.keywords)
+    pg_only = sum(1 for r in passed if "postgres_only" in r.keywords)
+    terminalreporter.write_line(
+        f"cxloop: database={connection.vendor} passed={len(passed)} browser_tests_passed={browser} "
+        f"postgres_only_passed={pg_only}"
+    )

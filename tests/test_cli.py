@@ -48,6 +48,21 @@ def test_bad_configuration_is_one_clear_message(tmp_path: Path) -> None:
     assert "CXLOOP_SECRET_KEY" in result.stderr and "Traceback" not in result.stderr
 
 
+def test_production_settings_are_strict(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_") and k != "DJANGO_ALLOW_ASYNC_UNSAFE"}
+    env.update({"CXLOOP_ENV": "production", "CXLOOP_SECRET_KEY": "s3cr3t-" * 8, "CXLOOP_DATA_DIR": str(tmp_path),
+                "CXLOOP_ALLOWED_HOSTS": "cx.example.com", "CXLOOP_SMTP_URL": "smtp://127.0.0.1:2525",
+                "CXLOOP_BASE_URL": "https://cx.example.com", "DJANGO_SETTINGS_MODULE": "cxloop.settings"})
+    code = ("from django.conf import settings as s; print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, "
+            "s.SECURE_HSTS_SECONDS > 0, s.DEBUG, s.EMAIL_BACKEND.endswith('smtp.EmailBackend'))")
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["True", "True", "True", "False", "True"]
+    assert _cxloop("migrate", env=env).returncode == 0
+    check = _cxloop("check", env=env)
+    assert check.returncode == 0, check.stderr
+    assert "environment: production" in check.stdout
+
+
 @pytest.mark.django_db
 def test_createadmin_derives_the_slug_and_apikey_prints_only_the_key() -> None:
     out = StringIO()
