@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, QuerySet
 
 from cxloop.customers.models import Account, Contact
-from cxloop.orgs.access import NotFound
+from cxloop.orgs.access import one_or_404
 from cxloop.orgs.models import Organization
 
 
@@ -19,10 +19,7 @@ def accounts(org: Organization, *, tier: str | None = None, search: str | None =
 
 
 def account(org: Organization, account_id: int) -> Account:
-    found = accounts(org).filter(pk=account_id).first()
-    if found is None:
-        raise NotFound(f"Account {account_id} not found.")
-    return found
+    return one_or_404(accounts(org), account_id, "Account")
 
 
 def contacts(org: Organization, *, account_id: int | None = None) -> QuerySet[Contact]:
@@ -33,7 +30,4 @@ def contacts(org: Organization, *, account_id: int | None = None) -> QuerySet[Co
 
 
 def contact(org: Organization, contact_id: int) -> Contact:
-    found = contacts(org).filter(pk=contact_id).first()
-    if found is None:
-        raise NotFound(f"Contact {contact_id} not found.")
-    return found
+    return one_or_404(contacts(org), contact_id, "Contact")

@@ -4,10 +4,14 @@ organisation, with at least this role?" for pages and API alike."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
+from django.db.models import Model, QuerySet
 from django.http import Http404
 
 from cxloop.orgs.models import ApiKey, Membership, Organization, Role, User
+
+M = TypeVar("M", bound=Model)
 
 # What each verb needs. Reading needs membership; anything that changes data needs more.
 READ = Role.VIEWER
@@ -44,6 +48,14 @@ class Actor:
     def require(self, needed: str) -> None:
         if not self.can(needed):
             raise Forbidden(needed)
+
+
+def one_or_404(queryset: QuerySet[M], pk: int, label: str) -> M:
+    """The object with this id in an organisation-scoped queryset, or 404 naming what is missing."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise NotFound(f"{label} {pk} not found.")
+    return found
 
 
 def org_or_404(slug: str) -> Organization:

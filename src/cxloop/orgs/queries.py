@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, QuerySet
 
-from cxloop.orgs.access import NotFound
+from cxloop.orgs.access import one_or_404
 from cxloop.orgs.models import ApiKey, AuditEvent, Invitation, Membership, Organization, Team, User
 
 
@@ -17,10 +17,7 @@ def teams(org: Organization) -> QuerySet[Team]:
 
 
 def team(org: Organization, team_id: int) -> Team:
-    found = teams(org).filter(pk=team_id).first()
-    if found is None:
-        raise NotFound(f"Team {team_id} not found.")
-    return found
+    return one_or_404(teams(org), team_id, "Team")
 
 
 def members(org: Organization) -> QuerySet[Membership]:
@@ -28,10 +25,7 @@ def members(org: Organization) -> QuerySet[Membership]:
 
 
 def member(org: Organization, membership_id: int) -> Membership:
-    found = members(org).filter(pk=membership_id).first()
-    if found is None:
-        raise NotFound(f"Member {membership_id} not found.")
-    return found
+    return one_or_404(members(org), membership_id, "Member")
 
 
 def member_user(org: Organization, email: str) -> User | None:
@@ -44,10 +38,7 @@ def invitations(org: Organization) -> QuerySet[Invitation]:
 
 
 def invitation(org: Organization, invitation_id: int) -> Invitation:
-    found = invitations(org).filter(pk=invitation_id).first()
-    if found is None:
-        raise NotFound(f"Invitation {invitation_id} not found.")
-    return found
+    return one_or_404(invitations(org), invitation_id, "Invitation")
 
 
 def api_keys(org: Organization) -> QuerySet[ApiKey]:
@@ -55,10 +46,7 @@ def api_keys(org: Organization) -> QuerySet[ApiKey]:
 
 
 def api_key(org: Organization, key_id: int) -> ApiKey:
-    found = api_keys(org).filter(pk=key_id).first()
-    if found is None:
-        raise NotFound(f"API key {key_id} not found.")
-    return found
+    return one_or_404(api_keys(org), key_id, "API key")
 
 
 def audit_events(org: Organization) -> QuerySet[AuditEvent]:

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from django.db.models import Count, QuerySet
 from django.db.models.functions import TruncMonth
 
-from cxloop.orgs.access import NotFound
+from cxloop.orgs.access import one_or_404
 from cxloop.orgs.models import Organization
 from cxloop.surveys.models import Answer, Response, Survey
 
@@ -17,10 +17,7 @@ def surveys(org: Organization) -> QuerySet[Survey]:
 
 
 def survey(org: Organization, survey_id: int) -> Survey:
-    found = surveys(org).filter(pk=survey_id).first()
-    if found is None:
-        raise NotFound(f"Survey {survey_id} not found.")
-    return found
+    return one_or_404(surveys(org), survey_id, "Survey")
 
 
 # --- score distributions (what the dashboard's numbers are computed from) -------------------------

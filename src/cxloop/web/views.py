@@ -73,20 +73,21 @@ def surveys(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "web/surveys.html", {"org": actor.org, "surveys": rows, "section": "surveys"})
 
 
-def _coming(section: str, title: str, text: str) -> Any:
+def _not_built_yet(section: str) -> Any:
+    """Navigation targets of capabilities still to come: an honest page saying what will be there."""
+
     @require_safe
     @org_page(READ)
     def view(request: HttpRequest, actor: Actor) -> HttpResponse:
-        return render(request, "web/coming.html",
-                      {"org": actor.org, "section": section, "title": title, "text": text})
+        return render(request, "web/coming.html", {"org": actor.org, "section": section})
 
     view.__name__ = f"{section}_page"
     return view
 
 
-journeys = _coming("journeys", "Journeys", "journeys")
-cases = _coming("cases", "Cases", "cases")
-governance = _coming("governance", "Governance", "governance")
+journeys = _not_built_yet("journeys")
+cases = _not_built_yet("cases")
+governance = _not_built_yet("governance")
 
 
 # --- settings ------------------------------------------------------------------------------------
