@@ -18,7 +18,8 @@ from cxloop.api.main import api
 pytestmark = pytest.mark.django_db
 
 # A body every POST/PATCH route accepts (extra fields are ignored), so a refusal is about access.
-BODY = {"name": "Hijack", "kind": "custom", "email": "x@example.com", "role": "viewer"}
+BODY = {"name": "Hijack", "kind": "custom", "email": "x@example.com", "role": "viewer", "answers": {"nps": 9},
+        "definition": {}, "items": [], "template": "nps", "contact": {"external_id": "intruder"}}
 
 
 def _objects(t: Any) -> dict[str, int]:
@@ -109,18 +110,22 @@ def test_api_key_of_b_gets_404_for_every_route_of_a(tenant_a: Any, tenant_b: Any
     key_b = tenant_b.keys["owner"]
     checked = 0
     for method, path, names in _api_routes():
-        if "org" not in names:
-            continue
+        if not names:
+            continue  # lists scoped by the key itself (checked below)
         targets = [{**objs_a, "org": tenant_a.org.slug}]
-        if len(names) > 1:
+        if "org" in names and len(names) > 1:
             targets.append({**objs_a, "org": tenant_b.org.slug})
         for values in targets:
             url = path.format(**values)
-            response = api_client.call(method, url, key_b, body=BODY if method in ("POST", "PATCH") else None)
+            response = api_client.call(method, url, key_b, body=BODY if method in ("POST", "PATCH", "PUT") else None)
             assert response.status_code == 404, f"{method} {url} -> {response.status_code} {response.content!r}"
             assert "detail" in response.json()
             checked += 1
     assert checked >= 20
+    # Routes whose organisation comes from the key list only the key's own organisation.
+    listed = api_client.call("GET", "/api/v1/surveys", key_b).json()
+    assert "Secret" not in str(listed)
+    assert api_client.call("GET", f"/api/v1/surveys?org={tenant_a.org.slug}", key_b).status_code == 404
 
 
 def test_viewer_cannot_change_anything(tenant_a: Any, api_client: Any) -> None:

@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from cxloop.api.main import api
-from cxloop.web import views
+from cxloop.web import respond, views
 from cxloop.web.auth_forms import QueuedPasswordResetForm
 from cxloop.web.urls import org_patterns
 
@@ -25,6 +25,11 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("jsi18n/", JavaScriptCatalog.as_view(), name="javascript-catalog"),
     path("o/<slug:org>/", include(org_patterns)),
+    path("s/<slug:slug>/", respond.public, name="respond_public"),
+    path("s/<slug:slug>/thanks/", respond.thanks, name="respond_thanks"),
+    path("s/<slug:slug>/brand.css", respond.brand, name="respond_brand"),
+    path("r/<str:token>/", respond.personal, name="respond_personal"),
+    path("u/<str:token>/", respond.unsubscribe_view, name="unsubscribe"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -28,17 +28,16 @@ from cxloop.api.schemas import (
     MemberOut,
     MemberPatch,
     OrgOut,
-    SurveyOut,
     TeamIn,
     TeamOut,
     TeamPatch,
 )
+from cxloop.api.surveys import router as survey_router
 from cxloop.customers import queries as customer_queries
 from cxloop.orgs import queries as org_queries
 from cxloop.orgs import services
 from cxloop.orgs.access import MANAGE, Forbidden
 from cxloop.orgs.models import ApiKey, Role, Team, User
-from cxloop.surveys import queries as survey_queries
 
 api = NinjaAPI(
     title="cxloop API",
@@ -318,23 +317,6 @@ def get_contact(request: HttpRequest, org: str, contact_id: int) -> Any:
     return customer_queries.contact(a.org, contact_id)
 
 
-# --- surveys -------------------------------------------------------------------------------------
-
-surveys = Router(tags=["surveys"])
-
-
-@surveys.get("/{org}/surveys", response={200: list[SurveyOut], **ERRORS}, summary="Surveys")
-def list_surveys(request: HttpRequest, org: str) -> Any:
-    a = actor(request, org)
-    return list(survey_queries.surveys(a.org))
-
-
-@surveys.get("/{org}/surveys/{survey_id}", response={200: SurveyOut, **ERRORS}, summary="One survey")
-def get_survey(request: HttpRequest, org: str, survey_id: int) -> Any:
-    a = actor(request, org)
-    return survey_queries.survey(a.org, survey_id)
-
-
 api.add_router("/orgs", orgs)
 api.add_router("/orgs", customers)
-api.add_router("/orgs", surveys)
+api.add_router("/", survey_router)

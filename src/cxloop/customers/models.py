@@ -67,6 +67,8 @@ class Contact(models.Model):
         _("stakeholder role"), max_length=20, choices=StakeholderRole.choices, default=StakeholderRole.USER
     )
     attributes = models.JSONField(default=dict, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)  # no survey e-mails after this
+    last_invited_at = models.DateTimeField(null=True, blank=True)  # for the contact-frequency cap
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -74,6 +76,7 @@ class Contact(models.Model):
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["org", "external_id"], name="contact_unique_external_id")
         ]
+        indexes: ClassVar = [models.Index(fields=["org", "email"], name="contact_org_email")]
 
     def __str__(self) -> str:
         return self.name

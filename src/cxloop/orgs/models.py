@@ -81,6 +81,10 @@ class Organization(models.Model):
     name = models.CharField(_("name"), max_length=200)
     slug = models.SlugField(_("slug"), max_length=80, unique=True)
     default_language = models.CharField(_("default language"), max_length=10, default="zh-hans")
+    brand_color = models.CharField(_("brand colour"), max_length=7, default="#0b5cad")
+    invite_cap_days = models.PositiveIntegerField(
+        _("days between survey invitations to one contact"), default=30
+    )
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -1,7 +1,9 @@
-"""Surveys and responses — the minimal shape the foundation and its demo need.
+"""Surveys: versioned definitions, distributions (channels), personal invitations, responses and
+their normalised answers, and the idempotency records that make capture retry-safe.
 
-The Listen issue replaces ``Survey`` with versioned definitions; ``Response`` and ``Answer`` keep
-this shape (one row per answer, numeric or text) so rollups and the demo keep working.
+A ``Survey`` has a working ``draft`` definition; publishing freezes it as the next ``SurveyVersion``
+and every ``Response`` keeps the version it answered. One ``Answer`` row per answered question
+(or per item of a matrix / SUS / UMUX-Lite question: key ``"<question>.<item>"``).
 """
 
 from __future__ import annotations
@@ -21,17 +23,32 @@ class SurveyKind(models.TextChoices):
     CSAT = "csat", _("Customer satisfaction (CSAT)")
     CES = "ces", _("Customer effort (CES)")
     SUS = "sus", _("System usability (SUS)")
+    UMUX_LITE = "umux_lite", _("UMUX-Lite")
+    ACSI = "acsi", _("ACSI-style relationship")
     CUSTOM = "custom", _("Custom")
+
+
+class SurveyStatus(models.TextChoices):
+    DRAFT = "draft", _("Draft")
+    PUBLISHED = "published", _("Published")
+    CLOSED = "closed", _("Closed")
 
 
 class Survey(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="surveys")
+    slug = models.SlugField(max_length=40, unique=True, null=True, blank=True)  # public link /s/<slug>/
     name = models.CharField(_("name"), max_length=200)
     kind = models.CharField(_("kind"), max_length=16, choices=SurveyKind.choices, default=SurveyKind.CUSTOM)
+    status = models.CharField(_("status"), max_length=16, choices=SurveyStatus.choices, default=SurveyStatus.DRAFT)
     touchpoint = models.CharField(_("touchpoint"), max_length=120, blank=True)
     owner_team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    questions = models.JSONField(default=list, blank=True)
+    draft = models.JSONField(default=dict, blank=True)  # the definition being edited
+    current_version = models.PositiveIntegerField(default=0)  # 0 = never published
+    close_at = models.DateTimeField(_("close on"), null=True, blank=True)
+    brand_color = models.CharField(max_length=7, blank=True)  # "#0b5cad"; empty = organisation default
+    questions = models.JSONField(default=list, blank=True)  # legacy (foundation demo); replaced by versions
     created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         ordering = ("name",)
@@ -39,17 +56,122 @@ class Survey(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def is_open(self) -> bool:
+        if self.status != SurveyStatus.PUBLISHED:
+            return False
+        return self.close_at is None or self.close_at > timezone.now()
+
+
+class SurveyVersion(models.Model):
+    """A frozen, published definition. Never edited once written."""
+
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    definition = models.JSONField()
+    published_at = models.DateTimeField(default=timezone.now)
+    published_by = models.ForeignKey(
+        "orgs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ("survey", "-number")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["survey", "number"], name="surveyversion_unique_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.survey} v{self.number}"
+
+
+class Channel(models.TextChoices):
+    LINK = "link", _("Public link")
+    PERSONAL = "personal", _("Personal link")
+    EMAIL = "email", _("E-mail")
+    WIDGET = "widget", _("Website widget")
+    QR = "qr", _("QR code")
+    API = "api", _("API")
+    IMPORT = "import", _("Import")
+    SMS = "sms", _("SMS")
+    IN_APP = "in_app", _("In the app")
+    WECHAT = "wechat", _("WeChat")
+
+
+class Distribution(models.Model):
+    """One way a survey reaches people (a link, an e-mail wave, the widget, a QR code, the API)."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="distributions")
+    name = models.CharField(_("name"), max_length=200)
+    channel = models.CharField(_("channel"), max_length=16, choices=Channel.choices, default=Channel.LINK)
+    touchpoint = models.CharField(_("touchpoint"), max_length=120, blank=True)
+    embedded = models.JSONField(default=dict, blank=True)  # fixed embedded fields, e.g. {"store": "SH01"}
+    settings = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SurveyInvitation(models.Model):
+    """A personal link: one response per token, the contact attached, a funnel of timestamps."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
+    distribution = models.ForeignKey(
+        Distribution, null=True, blank=True, on_delete=models.SET_NULL, related_name="invitations"
+    )
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="survey_invitations")
+    token = models.CharField(max_length=64, unique=True)
+    language = models.CharField(max_length=10, blank=True)
+    touchpoint = models.CharField(max_length=120, blank=True)
+    embedded = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+    opened_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    completed_at = models.DateTimeField(null=True, blank=True)
+    expires_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes: ClassVar = [models.Index(fields=["org", "contact", "created_at"], name="invite_org_contact_time")]
+
+    def __str__(self) -> str:
+        return f"{self.survey} → {self.contact}"
+
+
+class ResponseStatus(models.TextChoices):
+    PARTIAL = "partial", _("Partial")
+    COMPLETE = "complete", _("Complete")
+
 
 class Response(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
+    version = models.ForeignKey(SurveyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    submitted_at = models.DateTimeField(default=timezone.now)
+    distribution = models.ForeignKey(
+        Distribution, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    invitation = models.OneToOneField(
+        SurveyInvitation, null=True, blank=True, on_delete=models.SET_NULL, related_name="response"
+    )
+    status = models.CharField(max_length=10, choices=ResponseStatus.choices, default=ResponseStatus.COMPLETE)
+    started_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(default=timezone.now)  # last save; completion time when complete
+    duration_seconds = models.PositiveIntegerField(null=True, blank=True)
+    last_page = models.PositiveSmallIntegerField(default=0)
     channel = models.CharField(_("channel"), max_length=32, blank=True)
     language = models.CharField(_("language"), max_length=10, blank=True)
     touchpoint = models.CharField(_("touchpoint"), max_length=120, blank=True)
     embedded = models.JSONField(default=dict, blank=True)
+    resume_token = models.CharField(max_length=64, null=True, blank=True, unique=True)
 
     class Meta:
         ordering = ("-submitted_at",)
@@ -64,12 +186,36 @@ class Response(models.Model):
 
 class Answer(models.Model):
     response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
-    question_key = models.CharField(max_length=64)
+    question_key = models.CharField(max_length=130)
     number = models.FloatField(null=True, blank=True)
+    choices = models.JSONField(default=list, blank=True)  # option keys
     text = models.TextField(blank=True)
 
     class Meta:
         indexes: ClassVar = [models.Index(fields=["response", "question_key"], name="answer_response_key")]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["response", "question_key"], name="answer_unique_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.question_key}={self.number if self.number is not None else self.text[:40]}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first result of a request sent with an ``Idempotency-Key``; kept at least 24 hours."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    scope = models.CharField(max_length=64)  # e.g. "survey:12:responses"
+    request_hash = models.CharField(max_length=64)
+    status_code = models.PositiveSmallIntegerField()
+    body = models.JSONField()
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["org", "scope", "key"], name="idempotency_unique_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.scope} {self.key}"

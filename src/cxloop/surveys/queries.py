@@ -69,3 +69,25 @@ def response_count(org: Organization, *, since: datetime | None = None) -> int:
     if since is not None:
         qs = qs.filter(submitted_at__gte=since)
     return qs.count()
+
+
+def responses(
+    survey: Survey, *, since: datetime | None = None, until: datetime | None = None, status: str | None = None
+) -> QuerySet[Response]:
+    qs = Response.objects.filter(org_id=survey.org_id, survey=survey).select_related("contact", "version")
+    if since is not None:
+        qs = qs.filter(submitted_at__gte=since)
+    if until is not None:
+        qs = qs.filter(submitted_at__lt=until)
+    if status:
+        qs = qs.filter(status=status)
+    return qs.order_by("-submitted_at", "-id")
+
+
+def answers_by_response(response_ids: list[int]) -> dict[int, dict[str, object]]:
+    """{response id: {question key: value}}; value is the number, the option keys or the text."""
+    out: dict[int, dict[str, object]] = {}
+    for a in Answer.objects.filter(response_id__in=response_ids).order_by("id"):
+        value: object = a.number if a.number is not None else (a.choices if a.choices else a.text)
+        out.setdefault(a.response_id, {})[a.question_key] = value
+    return out

@@ -1,0 +1,351 @@
+"""Verbs on surveys: create, edit the draft, publish (freeze a version), close; upsert contacts;
+record a response — validated against the version it answers, in one transaction with its answers,
+idempotent under an ``Idempotency-Key``."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from cxloop.core import survey_spec
+from cxloop.customers.models import Contact
+from cxloop.orgs.models import Organization, User
+from cxloop.orgs.services import ServiceError, audit
+from cxloop.surveys.models import (
+    Answer,
+    Distribution,
+    IdempotencyRecord,
+    Response,
+    ResponseStatus,
+    Survey,
+    SurveyInvitation,
+    SurveyStatus,
+    SurveyVersion,
+)
+
+MAX_TEXT = 10_000
+LANGUAGES = ("zh-hans", "zh-hant", "en")
+
+
+class SurveyError(ServiceError):
+    """A request about a survey that cannot be carried out; ``problems`` lists every fault."""
+
+    def __init__(self, message: str, *, field: str = "", status: int = 400,
+                 problems: list[survey_spec.Problem] | None = None) -> None:
+        super().__init__(message, field=field, status=status)
+        self.problems = problems or []
+
+
+def _spec_error(exc: survey_spec.SpecError | survey_spec.AnswerError, status: int = 422) -> SurveyError:
+    problems = list(exc.problems)
+    first = problems[0] if problems else survey_spec.Problem("", str(exc))
+    message = f"{first.path}: {first.message}" if first.path else first.message
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more problem{'s' if len(problems) > 2 else ''})"
+    return SurveyError(message, field=first.path, status=status, problems=problems)
+
+
+@lru_cache(maxsize=512)
+def _parsed(version_id: int, definition_json: str) -> survey_spec.SurveySpec:
+    return survey_spec.parse(json.loads(definition_json))
+
+
+def spec_of(version: SurveyVersion) -> survey_spec.SurveySpec:
+    """The parsed definition of a published version (versions never change, so it is cached)."""
+    return _parsed(version.pk, json.dumps(version.definition, sort_keys=True))
+
+
+def parse_definition(definition: Mapping[str, Any]) -> survey_spec.SurveySpec:
+    try:
+        return survey_spec.parse(definition)
+    except survey_spec.SpecError as exc:
+        raise _spec_error(exc) from None
+
+
+# --- survey life cycle ---------------------------------------------------------------------------------
+
+
+def _new_slug() -> str:
+    alphabet = "abcdefghjkmnpqrstuvwxyz23456789"
+    return "".join(secrets.choice(alphabet) for _ in range(10))
+
+
+def create_survey(
+    *,
+    org: Organization,
+    name: str,
+    definition: Mapping[str, Any],
+    kind: str = "custom",
+    touchpoint: str = "",
+    actor: User | None = None,
+) -> Survey:
+    name = name.strip()
+    if not name:
+        raise SurveyError("A survey needs a name.", field="name")
+    spec = parse_definition(definition)
+    with transaction.atomic():
+        survey = Survey.objects.create(
+            org=org, name=name[:200], kind=kind, touchpoint=touchpoint[:120], draft=survey_spec.to_dict(spec),
+            slug=_new_slug(),
+        )
+        audit("survey.created", org=org, actor=actor, target=survey.name)
+    return survey
+
+
+def update_draft(*, survey: Survey, definition: Mapping[str, Any], actor: User | None = None) -> Survey:
+    spec = parse_definition(definition)
+    survey.draft = survey_spec.to_dict(spec)
+    survey.updated_at = timezone.now()
+    survey.save(update_fields=["draft", "updated_at"])
+    return survey
+
+
+def publish(*, survey: Survey, actor: User | None = None) -> SurveyVersion:
+    """Freeze the draft as the next version (a no-op when the draft equals the current version)."""
+    with transaction.atomic():
+        list(Survey.objects.select_for_update().filter(pk=survey.pk).values_list("pk"))  # lock the row
+        survey.refresh_from_db()
+        definition = survey_spec.to_dict(parse_definition(survey.draft))
+        current = survey.versions.filter(number=survey.current_version).first()
+        if current is not None and current.definition == definition:
+            version = current
+        else:
+            version = SurveyVersion.objects.create(
+                survey=survey, number=survey.current_version + 1, definition=definition, published_by=actor
+            )
+            survey.current_version = version.number
+        survey.status = SurveyStatus.PUBLISHED
+        survey.slug = survey.slug or _new_slug()
+        survey.updated_at = timezone.now()
+        survey.save(update_fields=["current_version", "status", "slug", "updated_at"])
+        audit("survey.published", org=survey.org, actor=actor, target=survey.name, version=version.number)
+    return version
+
+
+def close(*, survey: Survey, actor: User | None = None) -> Survey:
+    with transaction.atomic():
+        survey.status = SurveyStatus.CLOSED
+        survey.updated_at = timezone.now()
+        survey.save(update_fields=["status", "updated_at"])
+        audit("survey.closed", org=survey.org, actor=actor, target=survey.name)
+    return survey
+
+
+def current_version(survey: Survey) -> SurveyVersion:
+    version = survey.versions.filter(number=survey.current_version).first()
+    if version is None:
+        raise SurveyError("This survey has not been published.", field="survey", status=409)
+    return version
+
+
+# --- contacts ------------------------------------------------------------------------------------------
+
+
+def upsert_contact(*, org: Organization, data: Mapping[str, Any]) -> Contact:
+    """Find a contact by external id, else by e-mail; create or update it. Raises on bad fields."""
+    if not isinstance(data, Mapping):
+        raise SurveyError("contact: must be an object", field="contact")
+    external_id = str(data.get("external_id") or "").strip()[:100]
+    email = str(data.get("email") or "").strip().lower()[:254]
+    if email and "@" not in email:
+        raise SurveyError(f"contact.email: {email!r} is not an e-mail address", field="contact.email")
+    if not external_id and not email:
+        raise SurveyError("contact: needs an external_id or an email", field="contact")
+    language = str(data.get("language") or "").strip().lower()
+    if language and language not in LANGUAGES:
+        raise SurveyError(f"contact.language: use one of {', '.join(LANGUAGES)}", field="contact.language")
+    attributes = data.get("attributes") or {}
+    if not isinstance(attributes, Mapping):
+        raise SurveyError("contact.attributes: must be an object", field="contact.attributes")
+    contact = None
+    if external_id:
+        contact = Contact.objects.filter(org=org, external_id=external_id).first()
+    if contact is None and email:
+        contact = Contact.objects.filter(org=org, email=email).order_by("pk").first()
+    if contact is None:
+        contact = Contact(org=org, external_id=external_id or f"email:{email}", name="", email=email)
+    changed = contact.pk is None
+    for attr, value in (("email", email), ("name", str(data.get("name") or "").strip()[:200]),
+                        ("language", language)):
+        if value and getattr(contact, attr) != value:
+            setattr(contact, attr, value)
+            changed = True
+    if attributes:
+        merged = {**contact.attributes, **{str(k)[:64]: v for k, v in attributes.items()}}
+        if merged != contact.attributes:
+            contact.attributes = merged
+            changed = True
+    if changed:
+        contact.save()
+    return contact
+
+
+# --- capture -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Recorded:
+    status_code: int
+    body: dict[str, Any]
+    response_id: int | None
+    replayed: bool = False
+
+
+@dataclass
+class Submission:
+    """What a respondent (page, API, widget, import) sends."""
+
+    answers: Mapping[str, Any]
+    embedded: Mapping[str, Any] = field(default_factory=dict)
+    contact: Mapping[str, Any] | None = None
+    touchpoint: str = ""
+    channel: str = "api"
+    language: str = ""
+    submitted_at: datetime | None = None
+    complete: bool = True
+
+
+def request_hash(payload: Any) -> str:
+    return hashlib.sha256(json.dumps(payload, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def _clean_embedded(survey_spec_: survey_spec.SurveySpec, embedded: Mapping[str, Any]) -> dict[str, str]:
+    if not isinstance(embedded, Mapping):
+        raise SurveyError("embedded: must be an object", field="embedded")
+    out: dict[str, str] = {}
+    for key, value in embedded.items():
+        key = str(key)[:64]
+        if isinstance(value, (dict, list)):
+            raise SurveyError(f"embedded.{key}: must be a string or number", field=f"embedded.{key}")
+        text = "" if value is None else str(value)
+        if len(text) > 1000:
+            raise SurveyError(f"embedded.{key}: longer than 1,000 characters", field=f"embedded.{key}")
+        out[key] = text
+    return out
+
+
+def response_body(response: Response) -> dict[str, Any]:
+    return {
+        "id": response.pk,
+        "survey_id": response.survey_id,
+        "version": response.version.number if response.version else None,
+        "status": response.status,
+        "contact_id": response.contact_id,
+        "touchpoint": response.touchpoint,
+        "channel": response.channel,
+        "language": response.language,
+        "submitted_at": response.submitted_at.isoformat(),
+    }
+
+
+def _idempotent(org: Organization, scope: str, key: str, digest: str) -> Recorded | None:
+    record = IdempotencyRecord.objects.filter(org=org, scope=scope, key=key).first()
+    if record is None:
+        return None
+    if record.request_hash != digest:
+        raise SurveyError(
+            "Idempotency-Key was already used with a different body.", field="Idempotency-Key", status=422
+        )
+    return Recorded(record.status_code, record.body, record.body.get("id"), replayed=True)
+
+
+def record_response(
+    *,
+    survey: Survey,
+    submission: Submission,
+    idempotency_key: str | None = None,
+    digest: str | None = None,
+    invitation: SurveyInvitation | None = None,
+    distribution: Distribution | None = None,
+    version: SurveyVersion | None = None,
+) -> Recorded:
+    """Validate and store one response with its answers in one transaction.
+
+    With ``idempotency_key`` the first result is stored beside the response (same transaction) and
+    returned again for a retry with the same body; a different body under the same key is a 422."""
+    org = survey.org
+    scope = f"survey:{survey.pk}:responses"
+    if idempotency_key is not None:
+        if not idempotency_key.strip() or len(idempotency_key) > 255:
+            raise SurveyError("Idempotency-Key must be 1 to 255 characters.", field="Idempotency-Key")
+        digest = digest or request_hash(submission.__dict__)
+        replay = _idempotent(org, scope, idempotency_key, digest)
+        if replay is not None:
+            return replay
+    if not survey.is_open:
+        raise SurveyError("This survey is closed." if survey.status == SurveyStatus.CLOSED
+                          else "This survey is not open for responses.", field="survey", status=409)
+    version = version or current_version(survey)
+    spec = spec_of(version)
+    embedded = _clean_embedded(spec, {**(distribution.embedded if distribution else {}),
+                                      **(invitation.embedded if invitation else {}), **submission.embedded})
+    if not isinstance(submission.answers, Mapping):
+        raise SurveyError("answers: must be an object of question key → value", field="answers")
+    try:
+        rows = survey_spec.validate_answers(spec, submission.answers, embedded=embedded,
+                                            complete=submission.complete)
+    except survey_spec.AnswerError as exc:
+        raise _spec_error(exc) from None
+    language = (submission.language or "").lower()
+    if language and language not in LANGUAGES:
+        raise SurveyError(f"language: use one of {', '.join(LANGUAGES)}", field="language")
+    now = timezone.now()
+    submitted_at = submission.submitted_at or now
+    if submitted_at > now:
+        raise SurveyError("submitted_at: lies in the future", field="submitted_at")
+    try:
+        with transaction.atomic():
+            contact = invitation.contact if invitation else None
+            if submission.contact is not None and contact is None:
+                contact = upsert_contact(org=org, data=submission.contact)
+            response = Response.objects.create(
+                org=org, survey=survey, version=version, contact=contact,
+                account_id=contact.account_id if contact else None, distribution=distribution,
+                invitation=invitation,
+                status=ResponseStatus.COMPLETE if submission.complete else ResponseStatus.PARTIAL,
+                started_at=submitted_at, submitted_at=submitted_at,
+                channel=(submission.channel or (distribution.channel if distribution else "api"))[:32],
+                language=language or (contact.language if contact else spec.default_language),
+                touchpoint=(submission.touchpoint or (invitation.touchpoint if invitation else "")
+                            or (distribution.touchpoint if distribution else "") or survey.touchpoint)[:120],
+                embedded=embedded,
+            )
+            Answer.objects.bulk_create(
+                Answer(response=response, question_key=r.key, number=r.number, choices=list(r.choices),
+                       text=r.text[:MAX_TEXT])
+                for r in rows
+            )
+            if invitation is not None:
+                SurveyInvitation.objects.filter(pk=invitation.pk).update(
+                    started_at=F("started_at") if invitation.started_at else now,
+                    completed_at=now if submission.complete else None,
+                )
+            body = response_body(response)
+            if idempotency_key is not None:
+                IdempotencyRecord.objects.create(org=org, scope=scope, key=idempotency_key,
+                                                 request_hash=digest or "", status_code=201, body=body)
+    except IntegrityError:
+        if idempotency_key is not None:  # a concurrent retry won the race: answer as it did
+            replay = _idempotent(org, scope, idempotency_key, digest or "")
+            if replay is not None:
+                return replay
+        if invitation is not None:
+            raise SurveyError("This invitation has already been answered.", field="token", status=409) from None
+        raise
+    return Recorded(201, body, response.pk)
+
+
+def prune_idempotency_records(*, older_than_hours: int = 48) -> int:
+    cutoff = timezone.now() - timedelta(hours=older_than_hours)
+    deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
