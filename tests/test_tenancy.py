@@ -17,6 +17,9 @@ from cxloop.api.main import api
 
 pytestmark = pytest.mark.django_db
 
+NPS_DRAFT = {"title": {"en": "Secret"}, "default_language": "en", "languages": ["en"],
+             "pages": [{"key": "p1", "questions": [{"key": "nps", "type": "nps", "text": {"en": "Secret?"}}]}]}
+
 # A body every POST/PATCH route accepts (extra fields are ignored), so a refusal is about access.
 BODY = {"name": "Hijack", "kind": "custom", "email": "x@example.com", "role": "viewer", "answers": {"nps": 9},
         "definition": {}, "items": [], "template": "nps", "contact": {"external_id": "intruder"}}
@@ -31,7 +34,8 @@ def _objects(t: Any) -> dict[str, int]:
 
     account = Account.objects.create(org=t.org, external_id="ACC-1", name="Secret Account")
     contact = Contact.objects.create(org=t.org, external_id="CON-1", name="Secret Person", account=account)
-    survey = Survey.objects.create(org=t.org, name="Secret Survey", kind="nps")
+    survey = Survey.objects.create(org=t.org, name="Secret Survey", kind="nps", slug=f"secret-{t.org.slug}",
+                                   draft=NPS_DRAFT)
     invitation = services.invite(org=t.org, email=f"new-{t.org.slug}@example.com", role="member", actor=t.owner)
     return {
         "team_id": t.team.pk,
@@ -41,6 +45,9 @@ def _objects(t: Any) -> dict[str, int]:
         "account_id": account.pk,
         "contact_id": contact.pk,
         "survey_id": survey.pk,
+        # route parameters that are not ids
+        "kind": "svg",
+        "fmt": "yaml",
     }
 
 

@@ -16,6 +16,7 @@ COMMANDS = {
     "migrate": "create or upgrade the database schema",
     "createadmin": "create an owner of an organisation (the organisation is created if missing)",
     "apikey": "create, list and revoke API keys (create prints only the key)",
+    "survey": "survey as code: list, export (YAML/JSON) and import definitions",
     "check": "validate the configuration and the database connection",
 }
 ALIASES = {"check": "cxcheck", "worker": "cxworker"}

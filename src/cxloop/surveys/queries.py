@@ -91,3 +91,10 @@ def answers_by_response(response_ids: list[int]) -> dict[int, dict[str, object]]
         value: object = a.number if a.number is not None else (a.choices if a.choices else a.text)
         out.setdefault(a.response_id, {})[a.question_key] = value
     return out
+
+
+def response_counts(survey: Survey) -> dict[str, int]:
+    rows = Response.objects.filter(org_id=survey.org_id, survey=survey).values("status").annotate(n=Count("id"))
+    counts = {row["status"]: row["n"] for row in rows}
+    return {"complete": counts.get("complete", 0), "partial": counts.get("partial", 0),
+            "total": sum(counts.values())}

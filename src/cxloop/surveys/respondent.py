@@ -6,6 +6,7 @@ double submit or a back-and-forward changes nothing twice; a completed response 
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,10 +87,28 @@ def _check_open(survey: Survey) -> None:
         raise Unavailable("closed", survey)
 
 
+WIDGET_ATTRIBUTES = 20
+
+
 def link_embedded(spec: survey_spec.SurveySpec, query: Mapping[str, str]) -> dict[str, str]:
-    """Embedded fields a public link may carry (those declared with source link/any)."""
-    allowed = {e.key for e in spec.embedded if e.source in ("link", "any")}
-    return {k: str(v)[:1000] for k, v in query.items() if k in allowed}
+    """Embedded fields a public link may carry: those declared with source link/any (widget/any for
+    the widget), plus, from the widget, the host site's user id (``site_user_id``) and up to 20
+    attributes (``site_<name>``). All of it is what the browser says, so it is stored, not trusted."""
+    widget = query.get("via") == "widget"
+    sources = ("widget", "any") if widget else ("link", "any")
+    allowed = {e.key for e in spec.embedded if e.source in sources}
+    out = {k: str(v)[:1000] for k, v in query.items() if k in allowed}
+    if widget:
+        if query.get("uid"):
+            out["site_user_id"] = str(query["uid"])[:200]
+        extra = 0
+        for k, v in query.items():
+            if k.startswith("attr.") and extra < WIDGET_ATTRIBUTES:
+                name = re.sub(r"[^a-z0-9_]", "_", k[5:].lower())[:40]
+                if name:
+                    out.setdefault(name if name in allowed else f"site_{name}", str(v)[:1000])
+                    extra += 1
+    return out
 
 
 def stored_answers(spec: survey_spec.SurveySpec, response: Response) -> dict[str, Any]:
@@ -113,7 +132,10 @@ def stored_answers(spec: survey_spec.SurveySpec, response: Response) -> dict[str
 
 
 def open_public(*, slug: str, resume_token: str | None, query: Mapping[str, str], lang: str | None,
-                accept_language: str | None, submitting: bool = False) -> Visit:
+                accept_language: str | None, submitting: bool = False,
+                embedded: Mapping[str, str] | None = None) -> Visit:
+    """``query``: the link's parameters (filtered by ``link_embedded``); ``embedded``: fields already
+    taken from the link on an earlier request (carried in the form's signed context)."""
     survey = Survey.objects.select_related("org").filter(slug=slug).first()
     if survey is None:
         raise Unavailable("not_found")
@@ -127,9 +149,14 @@ def open_public(*, slug: str, resume_token: str | None, query: Mapping[str, str]
             response = None  # a finished response is not reopened: a new visit starts a new one
     version = response.version if response is not None and response.version else current_version(survey)
     spec = spec_of(version)
-    embedded = dict(response.embedded) if response else link_embedded(spec, query)
+    if response is not None:
+        fields = dict(response.embedded)
+    elif embedded is not None:
+        fields = {str(k): str(v) for k, v in embedded.items()}
+    else:
+        fields = link_embedded(spec, query)
     language = pick_language(spec, lang, response.language if response else None, accept_language)
-    visit = Visit(survey=survey, version=version, spec=spec, language=language, embedded=embedded, response=response)
+    visit = Visit(survey=survey, version=version, spec=spec, language=language, embedded=fields, response=response)
     if response is not None:
         visit.answers = stored_answers(spec, response)
     return visit

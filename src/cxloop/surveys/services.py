@@ -65,6 +65,12 @@ def spec_of(version: SurveyVersion) -> survey_spec.SurveySpec:
     return _parsed(version.pk, json.dumps(version.definition, sort_keys=True))
 
 
+def canonical(spec: survey_spec.SurveySpec) -> dict[str, Any]:
+    """The definition as stored: canonical and JSON-shaped (scale labels keyed by strings), so a stored
+    copy compares equal to a fresh one."""
+    return json.loads(json.dumps(survey_spec.to_dict(spec)))
+
+
 def parse_definition(definition: Mapping[str, Any]) -> survey_spec.SurveySpec:
     try:
         return survey_spec.parse(definition)
@@ -95,7 +101,7 @@ def create_survey(
     spec = parse_definition(definition)
     with transaction.atomic():
         survey = Survey.objects.create(
-            org=org, name=name[:200], kind=kind, touchpoint=touchpoint[:120], draft=survey_spec.to_dict(spec),
+            org=org, name=name[:200], kind=kind, touchpoint=touchpoint[:120], draft=canonical(spec),
             slug=_new_slug(),
         )
         audit("survey.created", org=org, actor=actor, target=survey.name)
@@ -104,7 +110,7 @@ def create_survey(
 
 def update_draft(*, survey: Survey, definition: Mapping[str, Any], actor: User | None = None) -> Survey:
     spec = parse_definition(definition)
-    survey.draft = survey_spec.to_dict(spec)
+    survey.draft = canonical(spec)
     survey.updated_at = timezone.now()
     survey.save(update_fields=["draft", "updated_at"])
     return survey
@@ -115,7 +121,7 @@ def publish(*, survey: Survey, actor: User | None = None) -> SurveyVersion:
     with transaction.atomic():
         list(Survey.objects.select_for_update().filter(pk=survey.pk).values_list("pk"))  # lock the row
         survey.refresh_from_db()
-        definition = survey_spec.to_dict(parse_definition(survey.draft))
+        definition = canonical(parse_definition(survey.draft))
         current = survey.versions.filter(number=survey.current_version).first()
         if current is not None and current.definition == definition:
             version = current
@@ -349,3 +355,46 @@ def prune_idempotency_records(*, older_than_hours: int = 48) -> int:
     cutoff = timezone.now() - timedelta(hours=older_than_hours)
     deleted, _ = IdempotencyRecord.objects.filter(created_at__lt=cutoff).delete()
     return deleted
+
+
+# --- survey as code ------------------------------------------------------------------------------------
+
+
+def export_definition(*, survey: Survey, fmt: str = "yaml", version: int | None = None,
+                      actor: User | None = None) -> str:
+    """The definition (a published version, or the draft) as YAML or JSON; audit-logged as an export."""
+    if fmt not in {"yaml", "json"}:
+        raise SurveyError("format: use yaml or json", field="format")
+    if version is not None:
+        v = survey.versions.filter(number=version).first()
+        if v is None:
+            raise SurveyError(f"version {version} does not exist", field="version", status=404)
+        definition = v.definition
+    else:
+        definition = survey.draft
+    text = survey_spec.dumps(parse_definition(definition), fmt)
+    audit("survey.exported", org=survey.org, actor=actor, target=survey.name, format=fmt, version=version)
+    return text
+
+
+def import_definition(*, org: Organization, text: str, name: str = "", fmt: str = "auto",
+                      actor: User | None = None, publish_now: bool = False) -> Survey:
+    """Create a survey from YAML or JSON text (survey-as-code)."""
+    try:
+        spec = survey_spec.loads(text, fmt)
+    except survey_spec.SpecError as exc:
+        raise _spec_error(exc) from None
+    title = name or survey_spec.localise(spec.name or spec.title, spec.default_language, spec.default_language)
+    survey = create_survey(org=org, name=title or "Imported survey", definition=canonical(spec),
+                           actor=actor)
+    if publish_now:
+        publish(survey=survey, actor=actor)
+    return survey
+
+
+def update_draft_text(*, survey: Survey, text: str, fmt: str = "auto", actor: User | None = None) -> Survey:
+    try:
+        spec = survey_spec.loads(text, fmt)
+    except survey_spec.SpecError as exc:
+        raise _spec_error(exc) from None
+    return update_draft(survey=survey, definition=canonical(spec), actor=actor)

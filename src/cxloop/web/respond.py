@@ -82,7 +82,9 @@ def _brand_url(survey: Survey) -> str:
 
 
 def _lang_links(request: HttpRequest, visit: respondent.Visit) -> list[tuple[str, str, str]]:
-    params = {k: v for k, v in request.GET.items() if k != "lang"}
+    params = {k: v for k, v in request.GET.items() if k not in ("lang", "r")}
+    if visit.response is not None and visit.invitation is None and visit.response.resume_token:
+        params["r"] = visit.response.resume_token
     return [(code, LANGUAGE_NAMES.get(code, code), "?" + urlencode({**params, "lang": code}))
             for code in visit.spec.languages]
 
@@ -156,8 +158,12 @@ def _handle(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: 
                              answers=merged, status=422)
             if saved.next_page is None:
                 return HttpResponseRedirect(thanks_url + "?" + urlencode({"lang": visit.language}))
-            response = HttpResponseRedirect(action + ("&" if "?" in action else "?") +
-                                            urlencode({"lang": visit.language}))
+            params = {"lang": visit.language}
+            if visit.invitation is None and saved.response.resume_token:
+                # The next page finds its response from the URL, so no cookie is needed (the widget's
+                # frame may not keep one); the cookie below lets a respondent resume from the bare link.
+                params["r"] = saved.response.resume_token
+            response = HttpResponseRedirect(action + ("&" if "?" in action else "?") + urlencode(params))
             if saved.response.resume_token and visit.invitation is None:
                 response.set_cookie(_cookie(visit.survey), saved.response.resume_token, max_age=60 * 60 * 24 * 30,
                                     httponly=True, samesite="Lax", secure=request.is_secure(),
@@ -181,19 +187,19 @@ def public(request: HttpRequest, slug: str) -> HttpResponse:
             ctx_data = signing.loads(request.POST["ctx"], salt=CTX_SALT, max_age=60 * 60 * 24 * 30)
         except signing.BadSignature:
             ctx_data = {}
-    resume = ctx_data.get("rt") or request.COOKIES.get(f"cxr{_survey_pk(slug)}")
+    resume = ctx_data.get("rt") or request.GET.get("r") or request.COOKIES.get(f"cxr{_survey_pk(slug)}")
     try:
         visit = respondent.open_public(
-            slug=slug, resume_token=resume, query=ctx_data.get("e") or request.GET,
+            slug=slug, resume_token=resume, query=request.GET, embedded=ctx_data.get("e"),
             lang=request.GET.get("lang") or ctx_data.get("l"), accept_language=_accept(request),
             submitting=request.method == "POST")
     except respondent.Unavailable as exc:
         if exc.reason == "answered":
             return HttpResponseRedirect(reverse("respond_thanks", kwargs={"slug": slug}))
         return _unavailable(request, exc)
-    ctx = signing.dumps({"e": visit.embedded, "l": visit.language,
+    channel = ctx_data.get("c") or ("widget" if request.GET.get("via") == "widget" else "link")
+    ctx = signing.dumps({"e": visit.embedded, "l": visit.language, "c": channel,
                          "rt": visit.response.resume_token if visit.response else None}, salt=CTX_SALT)
-    channel = "widget" if request.GET.get("via") == "widget" else "link"
     return _handle(request, visit, action=request.path, ctx=ctx, channel=channel,
                    thanks_url=reverse("respond_thanks", kwargs={"slug": slug}))
 

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from cxloop.web import views
+from cxloop.web import survey_views, views
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
-    path("surveys/", views.surveys, name="surveys"),
+    path("surveys/", survey_views.survey_list, name="surveys"),
+    path("surveys/new/", survey_views.survey_new, name="survey_new"),
+    path("surveys/<int:survey_id>/", survey_views.survey_detail, name="survey_detail"),
+    path("surveys/<int:survey_id>/qr.<str:kind>", survey_views.survey_qr, name="survey_qr"),
+    path("surveys/<int:survey_id>/publish/", survey_views.survey_publish, name="survey_publish"),
+    path("surveys/<int:survey_id>/close/", survey_views.survey_close, name="survey_close"),
+    path("surveys/<int:survey_id>/definition/", survey_views.survey_definition, name="survey_definition"),
+    path("surveys/<int:survey_id>/definition.<str:fmt>", survey_views.survey_export, name="survey_export"),
     path("journeys/", views.journeys, name="journeys"),
     path("cases/", views.cases, name="cases"),
     path("governance/", views.governance, name="governance"),

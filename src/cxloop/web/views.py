@@ -20,7 +20,6 @@ from cxloop.orgs import queries, services
 from cxloop.orgs.access import MANAGE, READ, Actor
 from cxloop.orgs.models import Role, User
 from cxloop.surveys import dashboard as dashboard_data
-from cxloop.surveys import queries as survey_queries
 from cxloop.web.charts import trend_chart
 from cxloop.web.decorators import org_page
 from cxloop.web.forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, OrgForm, RoleForm, TeamForm
@@ -64,13 +63,6 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     data = dashboard_data.build(actor.org)
     return render(request, "web/dashboard.html", {"org": actor.org, "data": data, "section": "dashboard",
                                                   "chart": trend_chart(data.nps_trend)})
-
-
-@require_safe
-@org_page(READ)
-def surveys(request: HttpRequest, actor: Actor) -> HttpResponse:
-    rows = survey_queries.surveys(actor.org)
-    return render(request, "web/surveys.html", {"org": actor.org, "surveys": rows, "section": "surveys"})
 
 
 def _not_built_yet(section: str) -> Any:

@@ -12,3 +12,10 @@
     }
   });
 })();
+(function () {
+  "use strict";
+  // Inside the website widget: tell the host page's widget that the survey is done (it stops asking).
+  if (document.querySelector(".r-thanks") && window.parent !== window) {
+    try { window.parent.postMessage({ cxloop: "done" }, "*"); } catch (e) { /* nothing to do */ }
+  }
+})();

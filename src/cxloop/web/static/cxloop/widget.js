@@ -1,0 +1,127 @@
+/*!
+ * cxloop website widget. Shows a cxloop survey in an isolated frame on the host page.
+ *
+ *   <script>
+ *     window.cxloop = window.cxloop || function () { (cxloop.q = cxloop.q || []).push(arguments); };
+ *     cxloop('init', { survey: 'SLUG', user: 'u-123', attributes: { plan: 'pro' },
+ *                      show: 'load' | 'delay' | 'manual', delay: 5, capDays: 30, lang: 'zh-hans' });
+ *   </script>
+ *   <script src="https://YOUR-CXLOOP/static/cxloop/widget.js" async></script>
+ *
+ *   cxloop('show', { attributes: { page: 'checkout' } });   // show now (still frequency-capped)
+ *   cxloop('hide');
+ *
+ * Everything runs inside try/catch: the widget never throws into the host page, adds one element,
+ * touches no global but window.cxloop, and keeps its state in localStorage under "cxloop:".
+ */
+(function () {
+  "use strict";
+  var script = document.currentScript;
+  var origin = "";
+  try { origin = new URL(script.src).origin; } catch (e) { origin = ""; }
+  var config = { show: "load", delay: 5, capDays: 30, attributes: {} };
+  var frameBox = null;
+
+  function safe(fn) {
+    return function () {
+      try { return fn.apply(null, arguments); } catch (e) { if (window.console) { console.warn("cxloop widget:", e); } }
+    };
+  }
+
+  function storageKey(name) { return "cxloop:" + config.survey + ":" + name; }
+
+  function read(name) {
+    try { return window.localStorage.getItem(storageKey(name)); } catch (e) { return null; }
+  }
+
+  function write(name, value) {
+    try { window.localStorage.setItem(storageKey(name), String(value)); } catch (e) { /* private mode */ }
+  }
+
+  function capped() {
+    if (read("answered")) { return true; }
+    var last = parseInt(read("shown") || "0", 10);
+    return last > 0 && (Date.now() - last) < config.capDays * 86400000;
+  }
+
+  function surveyUrl(extra) {
+    var params = ["via=widget"];
+    var attrs = {};
+    var key;
+    for (key in config.attributes) { if (Object.prototype.hasOwnProperty.call(config.attributes, key)) { attrs[key] = config.attributes[key]; } }
+    for (key in (extra || {})) { if (Object.prototype.hasOwnProperty.call(extra, key)) { attrs[key] = extra[key]; } }
+    if (config.user) { params.push("uid=" + encodeURIComponent(config.user)); }
+    if (config.lang) { params.push("lang=" + encodeURIComponent(config.lang)); }
+    for (key in attrs) {
+      if (Object.prototype.hasOwnProperty.call(attrs, key)) {
+        params.push("attr." + encodeURIComponent(key) + "=" + encodeURIComponent(attrs[key]));
+      }
+    }
+    return origin + "/s/" + encodeURIComponent(config.survey) + "/?" + params.join("&");
+  }
+
+  function hide() {
+    if (frameBox && frameBox.parentNode) { frameBox.parentNode.removeChild(frameBox); }
+    frameBox = null;
+  }
+
+  function show(options) {
+    if (!config.survey || !origin || frameBox) { return; }
+    if (capped() && !(options && options.force)) { return; }
+    write("shown", Date.now());
+    var box = document.createElement("div");
+    box.setAttribute("data-cxloop-widget", "");
+    box.setAttribute("role", "dialog");
+    box.setAttribute("aria-label", config.title || "Feedback");
+    var s = box.style;
+    s.position = "fixed"; s.zIndex = "2147483000"; s.right = "16px"; s.bottom = "16px";
+    s.width = "min(400px, calc(100vw - 32px))"; s.height = "min(560px, calc(100vh - 32px))";
+    s.background = "#fff"; s.borderRadius = "12px"; s.boxSizing = "border-box"; s.paddingTop = "34px"; s.boxShadow = "0 12px 40px rgba(0,0,0,.25)"; s.overflow = "hidden";
+    var close = document.createElement("button");
+    close.type = "button";
+    close.setAttribute("aria-label", "Close");
+    close.textContent = "\u00d7";
+    var c = close.style;
+    c.position = "absolute"; c.top = "4px"; c.right = "8px"; c.border = "0"; c.background = "transparent";
+    c.font = "24px/1 system-ui, sans-serif"; c.cursor = "pointer"; c.color = "#4f5b6b"; c.zIndex = "1";
+    close.addEventListener("click", safe(hide));
+    var frame = document.createElement("iframe");
+    frame.src = surveyUrl(options && options.attributes);
+    frame.title = config.title || "Feedback";
+    frame.setAttribute("sandbox", "allow-forms allow-scripts allow-same-origin");
+    frame.setAttribute("loading", "eager");
+    var f = frame.style;
+    f.border = "0"; f.width = "100%"; f.height = "100%";
+    box.appendChild(close);
+    box.appendChild(frame);
+    document.body.appendChild(box);
+    frameBox = box;
+  }
+
+  function init(options) {
+    var key;
+    for (key in (options || {})) { if (Object.prototype.hasOwnProperty.call(options, key)) { config[key] = options[key]; } }
+    if (config.show === "load") {
+      if (document.readyState === "loading") { document.addEventListener("DOMContentLoaded", safe(show)); } else { show(); }
+    } else if (config.show === "delay") {
+      window.setTimeout(safe(show), Math.max(0, Number(config.delay) || 0) * 1000);
+    }
+  }
+
+  var commands = { init: init, show: show, hide: hide };
+
+  function run(args) {
+    var name = args[0];
+    if (commands[name]) { commands[name](args[1]); }
+  }
+
+  window.addEventListener("message", safe(function (event) {
+    if (event.origin !== origin || !event.data || event.data.cxloop !== "done") { return; }
+    write("answered", Date.now());
+    window.setTimeout(safe(hide), 2500);
+  }));
+
+  var queued = (window.cxloop && window.cxloop.q) || [];
+  window.cxloop = safe(function () { run(arguments); });
+  for (var i = 0; i < queued.length; i++) { safe(run)(queued[i]); }
+})();

@@ -1,0 +1,168 @@
+"""Survey pages of the app: list, create from a template or from YAML/JSON, the survey page (link,
+QR code, versions, recent responses), publish/close, edit the definition as code, export."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST, require_safe
+
+from cxloop.core import survey_spec, survey_templates
+from cxloop.orgs.access import ANALYSE, READ, Actor
+from cxloop.surveys import qr, queries, services
+from cxloop.surveys.models import SurveyKind
+from cxloop.web.decorators import org_page
+
+EMBEDDED_PARAM = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+
+
+class NewSurveyForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    template = forms.ChoiceField(label=gettext_lazy("Start from"), required=False)
+    kind = forms.ChoiceField(label=gettext_lazy("Kind"), choices=SurveyKind.choices, initial=SurveyKind.CUSTOM)
+    touchpoint = forms.CharField(label=gettext_lazy("Touchpoint"), max_length=120, required=False)
+    definition = forms.CharField(label=gettext_lazy("…or paste a definition (YAML or JSON)"), required=False,
+                                 widget=forms.Textarea(attrs={"rows": 6, "spellcheck": "false"}))
+
+    def __init__(self, *args: object, language: str, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        choices = [("", "—")]
+        for name in survey_templates.template_names():
+            spec = survey_spec.parse(survey_templates.template(name))
+            choices.append((name, survey_spec.localise(spec.name or spec.title, language, spec.default_language)))
+        self.fields["template"].choices = choices  # type: ignore[attr-defined]
+
+
+class DefinitionForm(forms.Form):
+    text = forms.CharField(label=gettext_lazy("Definition (YAML or JSON)"),
+                           widget=forms.Textarea(attrs={"rows": 28, "spellcheck": "false", "class": "code"}))
+
+
+def _embedded_params(request: HttpRequest) -> dict[str, str]:
+    """Embedded fields for a share link or QR code, from the page's query (e.g. ?store=SH01)."""
+    return {k: str(v)[:200] for k, v in request.GET.items() if EMBEDDED_PARAM.match(k) and k != "download"}
+
+
+@require_safe
+@org_page(READ)
+def survey_list(request: HttpRequest, actor: Actor) -> HttpResponse:
+    return render(request, "web/surveys.html", {"org": actor.org, "surveys": queries.surveys(actor.org),
+                                                "section": "surveys", "can_edit": actor.can(ANALYSE)})
+
+
+@org_page(ANALYSE)
+def survey_new(request: HttpRequest, actor: Actor) -> HttpResponse:
+    language = request.LANGUAGE_CODE if hasattr(request, "LANGUAGE_CODE") else "en"
+    form = NewSurveyForm(request.POST or None, language=language)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["definition"].strip():
+                survey = services.import_definition(org=actor.org, text=data["definition"], name=data["name"],
+                                                    actor=actor.user)
+                survey.kind, survey.touchpoint = data["kind"], data["touchpoint"]
+                survey.save(update_fields=["kind", "touchpoint"])
+            elif data["template"]:
+                survey = services.create_survey(org=actor.org, name=data["name"], kind=data["kind"],
+                                                touchpoint=data["touchpoint"], actor=actor.user,
+                                                definition=survey_templates.template(data["template"]))
+            else:
+                form.add_error("template", _("Choose a template or paste a definition."))
+                raise services.SurveyError("", field="template")
+            messages.success(request, _("Survey created as a draft."))
+            return redirect("survey_detail", org=actor.org.slug, survey_id=survey.pk)
+        except services.SurveyError as exc:
+            if exc.message:
+                form.add_error("definition", exc.message)
+    return render(request, "web/survey_new.html", {"org": actor.org, "form": form, "section": "surveys"})
+
+
+@require_safe
+@org_page(READ)
+def survey_detail(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    survey = queries.survey(actor.org, survey_id)
+    embedded = _embedded_params(request)
+    context = {
+        "org": actor.org, "survey": survey, "section": "surveys", "can_edit": actor.can(ANALYSE),
+        "versions": survey.versions.order_by("-number")[:20],
+        "link": qr.survey_link(survey, embedded) if survey.slug else None, "embedded": embedded,
+        "qr_query": "&".join(f"{k}={v}" for k, v in embedded.items()),
+        "recent": queries.responses(survey)[:25],
+        "counts": queries.response_counts(survey),
+        "widget_origin": request.build_absolute_uri("/").rstrip("/"),
+    }
+    return render(request, "web/survey_detail.html", context)
+
+
+@require_safe
+@org_page(READ)
+def survey_qr(request: HttpRequest, actor: Actor, survey_id: int, kind: str) -> HttpResponse:
+    if kind not in ("svg", "png"):
+        raise Http404("QR codes come as .svg or .png.")
+    survey = queries.survey(actor.org, survey_id)
+    if not survey.slug:
+        raise Http404("This survey has no link yet.")
+    embedded = _embedded_params(request)
+    body = qr.qr_code(survey, kind=kind, embedded=embedded)
+    response = HttpResponse(body, content_type="image/svg+xml" if kind == "svg" else "image/png")
+    if request.GET.get("download"):
+        response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}-qr.{kind}"'
+    return response
+
+
+@require_POST
+@org_page(ANALYSE)
+def survey_publish(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    survey = queries.survey(actor.org, survey_id)
+    try:
+        version = services.publish(survey=survey, actor=actor.user)
+        messages.success(request, _("Published as version %(n)s.") % {"n": version.number})
+    except services.SurveyError as exc:
+        messages.error(request, exc.message)
+    return redirect("survey_detail", org=actor.org.slug, survey_id=survey.pk)
+
+
+@require_POST
+@org_page(ANALYSE)
+def survey_close(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    services.close(survey=queries.survey(actor.org, survey_id), actor=actor.user)
+    messages.success(request, _("Survey closed: it no longer accepts responses."))
+    return redirect("survey_detail", org=actor.org.slug, survey_id=survey_id)
+
+
+@org_page(READ, post_role=ANALYSE)
+def survey_definition(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    survey = queries.survey(actor.org, survey_id)
+    initial = survey_spec.dumps(survey_spec.parse(survey.draft), "yaml") if survey.draft else ""
+    form = DefinitionForm(request.POST or None, initial={"text": initial})
+    problems: list[survey_spec.Problem] = []
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_draft_text(survey=survey, text=form.cleaned_data["text"], actor=actor.user)
+            messages.success(request, _("Draft saved. Publish it to make it live."))
+            return redirect("survey_detail", org=actor.org.slug, survey_id=survey.pk)
+        except services.SurveyError as exc:
+            problems = exc.problems or [survey_spec.Problem(exc.field, exc.message)]
+    return render(request, "web/survey_definition.html", {"org": actor.org, "survey": survey, "form": form,
+                                                          "problems": problems, "section": "surveys",
+                                                          "can_edit": actor.can(ANALYSE)})
+
+
+@require_safe
+@org_page(ANALYSE)
+def survey_export(request: HttpRequest, actor: Actor, survey_id: int, fmt: str) -> HttpResponse:
+    if fmt not in ("yaml", "json"):
+        raise Http404("Definitions export as .yaml or .json.")
+    survey = queries.survey(actor.org, survey_id)
+    version = request.GET.get("version")
+    text = services.export_definition(survey=survey, fmt=fmt, actor=actor.user,
+                                      version=int(version) if version and version.isdigit() else None)
+    response = HttpResponse(text, content_type="application/json" if fmt == "json" else "application/yaml")
+    response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}.{fmt}"'
+    return response
