@@ -47,8 +47,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def postgres_cluster() -> Iterator[str]:
-    """Yield a postgresql:// URL of a fresh cluster; stop and delete it afterwards."""
+def postgres_cluster(*, durable: bool = False) -> Iterator[str]:
+    """Yield a postgresql:// URL of a fresh cluster; stop and delete it afterwards. Tests run it with
+    fsync off (speed); ``durable=True`` keeps PostgreSQL's defaults (benchmarks)."""
     bindir = _pg_bindir()
     if bindir is None:
         raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found")
@@ -69,12 +70,16 @@ def postgres_cluster() -> Iterator[str]:
 
     run(str(bindir / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
         "--locale=C.UTF-8" if _has_c_utf8() else "--no-locale")
-    opts = (f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} "
-            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=60")
+    # The test database is created by Django; the benchmarks connect to "cxloop" directly.
+    post_start = [str(bindir / "createdb"), "-h", "127.0.0.1", "-p", str(port), "-U", "postgres", "cxloop"]
+    opts = f"-c listen_addresses=127.0.0.1 -c port={port} -c unix_socket_directories={sock} -c max_connections=100"
+    if not durable:
+        opts += " -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
     if as_root:
         log.touch()
         shutil.chown(log, "postgres")
     run(str(bindir / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", opts, "-w", "-t", "60", "start")
+    run(*post_start)
     try:
         yield f"postgresql://postgres@127.0.0.1:{port}/cxloop"
     finally:

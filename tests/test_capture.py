@@ -187,3 +187,15 @@ def test_concurrent_retries_store_each_response_once(tenant_a: Any, survey: Any)
         assert all(code == 201 for code, _ in answers), (idem, answers)
         assert len({body["id"] for _, body in answers}) == 1, f"{idem} got two different responses"
     assert sum(len(v) for v in results.values()) == 200
+
+
+def test_batch_with_a_key_repeated_inside_it(tenant_a: Any, survey: Any, api_client: Any) -> None:
+    from cxloop.surveys.models import Response
+
+    items = [{"answers": {"nps": 7}, "idempotency_key": "same"}, {"answers": {"nps": 7}, "idempotency_key": "same"},
+             {"answers": {"nps": 8}, "idempotency_key": "same"}, {"answers": {"nps": 1}}]
+    out = api_client.call("POST", f"/api/v1/surveys/{survey.pk}/responses/batch", tenant_a.keys["admin"],
+                          {"items": items}).json()
+    assert out["stored"] == 2 and [r["status"] for r in out["results"]] == [201, 201, 422, 201]
+    assert out["results"][1]["replayed"] and out["results"][1]["id"] == out["results"][0]["id"]
+    assert Response.objects.filter(survey=survey).count() == 2

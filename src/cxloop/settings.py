@@ -83,6 +83,9 @@ def _databases(db: _config.DatabaseConfig) -> dict[str, Any]:
             "default": {
                 "ENGINE": "django.db.backends.sqlite3",
                 "NAME": db.name,
+                # Keep connections: opening one runs the PRAGMAs below (journal_mode takes a lock).
+                "CONN_MAX_AGE": 600,
+                "CONN_HEALTH_CHECKS": True,
                 "OPTIONS": {
                     # Writers take the lock at BEGIN, so web and worker never dead-lock on upgrade;
                     # WAL lets readers run beside the one writer; FULL sync makes each commit durable.

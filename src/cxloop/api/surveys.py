@@ -199,20 +199,18 @@ def post_batch(request: HttpRequest, survey_id: int, payload: BatchIn, org: str 
     if len(payload.items) > MAX_BATCH:
         raise services.SurveyError(f"items: at most {MAX_BATCH} per batch, got {len(payload.items)}",
                                    field="items", status=422)
+    batch = [services.BatchItem(submission=_submission(item), idempotency_key=item.idempotency_key,
+                                digest=(services.request_hash(item.model_dump(mode="json", exclude={"idempotency_key"}))
+                                        if item.idempotency_key is not None else None))
+             for item in payload.items]
     results: list[dict[str, Any]] = []
     stored = 0
-    for index, item in enumerate(payload.items):
-        try:
-            digest = (services.request_hash(item.model_dump(mode="json", exclude={"idempotency_key"}))
-                      if item.idempotency_key is not None else None)
-            r = services.record_response(survey=survey, submission=_submission(item),
-                                         idempotency_key=item.idempotency_key, digest=digest)
+    for index, r in enumerate(services.record_batch(survey=survey, items=batch)):
+        if isinstance(r, services.Recorded):
             stored += 0 if r.replayed else 1
             results.append({"index": index, "status": r.status_code, "id": r.response_id, "replayed": r.replayed})
-        except services.SurveyError as exc:
-            if exc.field == "survey":
-                raise
-            results.append({"index": index, "status": exc.status, "detail": exc.message, "field": exc.field})
+        else:
+            results.append({"index": index, "status": r.status, "detail": r.message, "field": r.field})
     return {"stored": stored, "failed": sum(1 for r in results if r["status"] >= 400), "results": results}
 
 

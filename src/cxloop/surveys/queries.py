@@ -17,7 +17,8 @@ def surveys(org: Organization) -> QuerySet[Survey]:
 
 
 def survey(org: Organization, survey_id: int) -> Survey:
-    return one_or_404(surveys(org), survey_id, "Survey")
+    """One survey of the organisation (no counts: this is on the capture path)."""
+    return one_or_404(Survey.objects.filter(org=org).select_related("org"), survey_id, "Survey")
 
 
 # --- score distributions (what the dashboard's numbers are computed from) -------------------------

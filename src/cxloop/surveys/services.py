@@ -147,10 +147,22 @@ def close(*, survey: Survey, actor: User | None = None) -> Survey:
     return survey
 
 
+_VERSIONS: dict[tuple[int, int, datetime], SurveyVersion] = {}
+
+
 def current_version(survey: Survey) -> SurveyVersion:
-    version = survey.versions.filter(number=survey.current_version).first()
+    """The published version responses go to. Versions never change once written, so they are kept
+    in memory by (survey, number); publishing bumps the number and so misses the cache. The creation
+    time is part of the key because SQLite may give a deleted survey's id to a new one."""
+    cache_key = (survey.pk, survey.current_version, survey.created_at)
+    version = _VERSIONS.get(cache_key)
     if version is None:
-        raise SurveyError("This survey has not been published.", field="survey", status=409)
+        version = survey.versions.filter(number=survey.current_version).first()
+        if version is None:
+            raise SurveyError("This survey has not been published.", field="survey", status=409)
+        if len(_VERSIONS) > 2048:
+            _VERSIONS.clear()
+        _VERSIONS[cache_key] = version
     return version
 
 
@@ -349,6 +361,116 @@ def record_response(
             raise SurveyError("This invitation has already been answered.", field="token", status=409) from None
         raise
     return Recorded(201, body, response.pk)
+
+
+@dataclass
+class BatchItem:
+    submission: Submission
+    idempotency_key: str | None = None
+    digest: str | None = None
+
+
+def record_batch(*, survey: Survey, items: list[BatchItem]) -> list[Recorded | SurveyError]:
+    """Record many responses: each item is validated on its own (a bad one is reported, the good ones
+    are stored), then all good ones are written in one transaction with bulk inserts. Items that carry
+    an Idempotency-Key already used (before or earlier in this batch) replay the first result."""
+    org = survey.org
+    scope = f"survey:{survey.pk}:responses"
+    if not survey.is_open:
+        raise SurveyError("This survey is closed." if survey.status == SurveyStatus.CLOSED
+                          else "This survey is not open for responses.", field="survey", status=409)
+    version = current_version(survey)
+    spec = spec_of(version)
+    keys = [i.idempotency_key for i in items if i.idempotency_key]
+    known = {r.key: r for r in IdempotencyRecord.objects.filter(org=org, scope=scope, key__in=keys)}
+    results: list[Recorded | SurveyError | None] = [None] * len(items)
+    pending: list[tuple[int, BatchItem, list[survey_spec.AnswerRow], dict[str, str]]] = []
+    first_in_batch: dict[str, int] = {}
+    now = timezone.now()
+    for index, item in enumerate(items):
+        key = item.idempotency_key
+        try:
+            if key is not None:
+                if not key.strip() or len(key) > 255:
+                    raise SurveyError("Idempotency-Key must be 1 to 255 characters.", field="idempotency_key")
+                digest = item.digest or request_hash(item.submission.__dict__)
+                item.digest = digest
+                if key in known:
+                    if known[key].request_hash != digest:
+                        raise SurveyError("Idempotency-Key was already used with a different body.",
+                                          field="idempotency_key", status=422)
+                    results[index] = Recorded(known[key].status_code, known[key].body, known[key].body.get("id"),
+                                              replayed=True)
+                    continue
+                if key in first_in_batch:
+                    continue  # resolved after the insert, from the first item with this key
+                first_in_batch[key] = index
+            sub = item.submission
+            if not isinstance(sub.answers, Mapping):
+                raise SurveyError("answers: must be an object of question key → value", field="answers")
+            embedded = _clean_embedded(spec, sub.embedded)
+            try:
+                rows = survey_spec.validate_answers(spec, sub.answers, embedded=embedded, complete=sub.complete)
+            except survey_spec.AnswerError as exc:
+                raise _spec_error(exc) from None
+            language = (sub.language or "").lower()
+            if language and language not in LANGUAGES:
+                raise SurveyError(f"language: use one of {', '.join(LANGUAGES)}", field="language")
+            if sub.submitted_at and sub.submitted_at > now:
+                raise SurveyError("submitted_at: lies in the future", field="submitted_at")
+            pending.append((index, item, rows, embedded))
+        except SurveyError as exc:
+            if key is not None and first_in_batch.get(key) == index:
+                del first_in_batch[key]
+            results[index] = exc
+    if pending:
+        try:
+            with transaction.atomic():
+                responses = []
+                for _index, item, _rows, embedded in pending:
+                    sub = item.submission
+                    contact = upsert_contact(org=org, data=sub.contact) if sub.contact is not None else None
+                    at = sub.submitted_at or now
+                    responses.append(Response(
+                        org=org, survey=survey, version=version, contact=contact,
+                        account_id=contact.account_id if contact else None,
+                        status=ResponseStatus.COMPLETE if sub.complete else ResponseStatus.PARTIAL,
+                        started_at=at, submitted_at=at, channel=(sub.channel or "api")[:32],
+                        language=(sub.language or "").lower() or (contact.language if contact else
+                                                                   spec.default_language),
+                        touchpoint=(sub.touchpoint or survey.touchpoint)[:120], embedded=embedded))
+                Response.objects.bulk_create(responses, batch_size=500)
+                answers = []
+                records = []
+                for response, (index, item, rows, _embedded) in zip(responses, pending, strict=True):
+                    answers += [Answer(response_id=response.pk, question_key=r.key, number=r.number,
+                                       choices=list(r.choices), text=r.text[:MAX_TEXT]) for r in rows]
+                    response.version = version
+                    body = response_body(response)
+                    results[index] = Recorded(201, body, response.pk)
+                    if item.idempotency_key is not None:
+                        records.append(IdempotencyRecord(org=org, scope=scope, key=item.idempotency_key,
+                                                         request_hash=item.digest or "", status_code=201, body=body))
+                Answer.objects.bulk_create(answers, batch_size=2000)
+                IdempotencyRecord.objects.bulk_create(records, batch_size=1000)
+        except IntegrityError:
+            # A concurrent request took one of the keys: fall back to one transaction per item.
+            for index, item, _rows, _embedded in pending:
+                try:
+                    results[index] = record_response(survey=survey, submission=item.submission,
+                                                     idempotency_key=item.idempotency_key, digest=item.digest,
+                                                     version=version)
+                except SurveyError as exc:
+                    results[index] = exc
+    for index, item in enumerate(items):  # repeats of a key inside this batch answer as its first item
+        if results[index] is None and item.idempotency_key in first_in_batch:
+            first = results[first_in_batch[item.idempotency_key]]
+            if isinstance(first, Recorded) and item.digest == items[first_in_batch[item.idempotency_key]].digest:
+                results[index] = Recorded(first.status_code, first.body, first.response_id, replayed=True)
+            else:
+                results[index] = SurveyError("Idempotency-Key was already used with a different body.",
+                                             field="idempotency_key", status=422)
+    return [r if r is not None else SurveyError("not processed") for r in results]
 
 
 def prune_idempotency_records(*, older_than_hours: int = 48) -> int:
