@@ -22,7 +22,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["demo", "serve", "worker", "migrate", "createadmin", "apikey", "survey", "check"]
+COMMANDS = ["demo", "serve", "worker", "migrate", "createadmin", "apikey", "survey", "import", "check"]
 
 
 def _cxloop(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

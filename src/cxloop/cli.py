@@ -17,9 +17,10 @@ COMMANDS = {
     "createadmin": "create an owner of an organisation (the organisation is created if missing)",
     "apikey": "create, list and revoke API keys (create prints only the key)",
     "survey": "survey as code: list, export (YAML/JSON) and import definitions",
+    "import": "import data: 'import responses FILE --org SLUG --survey ID' (CSV, all rows or none)",
     "check": "validate the configuration and the database connection",
 }
-ALIASES = {"check": "cxcheck", "worker": "cxworker"}
+ALIASES = {"check": "cxcheck", "worker": "cxworker", "import": "cximport"}
 
 
 def _usage() -> str:

@@ -166,3 +166,37 @@ def survey_export(request: HttpRequest, actor: Actor, survey_id: int, fmt: str) 
     response = HttpResponse(text, content_type="application/json" if fmt == "json" else "application/yaml")
     response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}.{fmt}"'
     return response
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label=gettext_lazy("CSV file"), required=False)
+    csv_text = forms.CharField(required=False, widget=forms.HiddenInput)
+
+
+@org_page(ANALYSE)
+def survey_import(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    """Upload a CSV → a preview with every problem (line and column) → import all rows or none."""
+    from cxloop.surveys import importer
+
+    survey = queries.survey(actor.org, survey_id)
+    form = ImportForm(request.POST or None, request.FILES or None)
+    checked = None
+    csv_text = ""
+    if request.method == "POST" and form.is_valid():
+        try:
+            upload = form.cleaned_data.get("file")
+            csv_text = importer.decode(upload.read()) if upload else form.cleaned_data.get("csv_text", "")
+            if not csv_text:
+                form.add_error("file", _("Choose a CSV file."))
+            elif request.POST.get("confirm") and not upload:
+                count = importer.import_csv(survey=survey, data=csv_text, actor=actor.user)
+                messages.success(request, _("Imported %(n)s responses.") % {"n": count})
+                return redirect("survey_detail", org=actor.org.slug, survey_id=survey.pk)
+            else:
+                checked = importer.preview(survey=survey, data=csv_text)
+        except services.SurveyError as exc:
+            form.add_error(None, exc.message)
+    return render(request, "web/survey_import.html", {
+        "org": actor.org, "survey": survey, "form": form, "checked": checked, "csv_text": csv_text,
+        "section": "surveys", "sample_rows": checked.rows[:20] if checked else [],
+    })

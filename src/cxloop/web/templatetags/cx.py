@@ -16,3 +16,9 @@ def signed(value: float | None, with_sign: bool = True) -> str:
     if rounded < 0:
         return f"\u2212{abs(rounded)}"
     return str(rounded)
+
+
+@register.filter
+def get_item(mapping: dict[str, object], key: str) -> object:
+    """``row|get_item:column`` — a dict value in a template."""
+    return mapping.get(key, "") if isinstance(mapping, dict) else ""
