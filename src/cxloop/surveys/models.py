@@ -107,6 +107,13 @@ class Distribution(models.Model):
     touchpoint = models.CharField(_("touchpoint"), max_length=120, blank=True)
     embedded = models.JSONField(default=dict, blank=True)  # fixed embedded fields, e.g. {"store": "SH01"}
     settings = models.JSONField(default=dict, blank=True)
+    # Recurring relationship surveys: invite the audience every ``every_days``, a random sample of it.
+    audience = models.JSONField(default=dict, blank=True)  # {"tier": [...], "region": [...], ...}
+    every_days = models.PositiveIntegerField(null=True, blank=True)
+    sample_percent = models.PositiveSmallIntegerField(default=100)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    active = models.BooleanField(default=True)
+    last_run = models.JSONField(default=dict, blank=True)  # counts of the last run
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -62,3 +62,30 @@ def send_survey_invitation(*, invitation_id: int, reminder: bool = False) -> str
             invitation_id=invitation.pk, reminder=True
         )
     return contact.email
+
+
+TICK_MINUTES = 5
+TICK_PATH = "cxloop.surveys.tasks.tick"
+
+
+@task()
+def tick() -> int:
+    """Run due recurring distributions, then schedule the next tick (a clock without cron)."""
+    from datetime import timedelta
+
+    from cxloop.surveys.distributions import run_due
+
+    try:
+        return run_due()
+    finally:
+        tick.using(run_after=timezone.now() + timedelta(minutes=TICK_MINUTES)).enqueue()
+
+
+def ensure_tick() -> bool:
+    """Queue the clock task unless one is already waiting (called when a worker starts)."""
+    from django_tasks_db.models import DBTaskResult
+
+    if DBTaskResult.objects.filter(task_path=TICK_PATH, status="READY").exists():
+        return False
+    tick.enqueue()
+    return True

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 from cxloop.core import survey_spec, survey_templates
 from cxloop.orgs.access import ANALYSE, READ, Actor
 from cxloop.surveys import qr, queries, services
-from cxloop.surveys.models import SurveyKind
+from cxloop.surveys.models import Survey, SurveyKind
 from cxloop.web.decorators import org_page
 
 EMBEDDED_PARAM = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
@@ -42,6 +42,18 @@ class NewSurveyForm(forms.Form):
 class DefinitionForm(forms.Form):
     text = forms.CharField(label=gettext_lazy("Definition (YAML or JSON)"),
                            widget=forms.Textarea(attrs={"rows": 28, "spellcheck": "false", "class": "code"}))
+
+
+def _funnel(survey: Survey) -> list[dict[str, object]]:
+    """Invitation funnel per distribution, with the completion rate and its Wilson interval."""
+    from cxloop.core import metrics
+    from cxloop.surveys import distributions
+
+    rows = []
+    for row in distributions.funnel(survey):
+        rate = metrics.wilson(row["completed"], row["created"]) if row["created"] else None
+        rows.append({**row, "rate": rate})
+    return rows
 
 
 def _embedded_params(request: HttpRequest) -> dict[str, str]:
@@ -96,6 +108,9 @@ def survey_detail(request: HttpRequest, actor: Actor, survey_id: int) -> HttpRes
         "recent": queries.responses(survey)[:25],
         "counts": queries.response_counts(survey),
         "widget_origin": request.build_absolute_uri("/").rstrip("/"),
+        "funnel": _funnel(survey),
+        "recurring": survey.distributions.filter(every_days__isnull=False).order_by("pk"),
+        "recurring_form": RecurringForm(),
     }
     return render(request, "web/survey_detail.html", context)
 
@@ -200,3 +215,43 @@ def survey_import(request: HttpRequest, actor: Actor, survey_id: int) -> HttpRes
         "org": actor.org, "survey": survey, "form": form, "checked": checked, "csv_text": csv_text,
         "section": "surveys", "sample_rows": checked.rows[:20] if checked else [],
     })
+
+
+class RecurringForm(forms.Form):
+    name = forms.CharField(label=gettext_lazy("Name"), max_length=200)
+    every_days = forms.IntegerField(label=gettext_lazy("Every (days)"), min_value=1, max_value=3650, initial=90)
+    sample_percent = forms.IntegerField(label=gettext_lazy("Sample (%)"), min_value=1, max_value=100, initial=100)
+    tier = forms.MultipleChoiceField(label=gettext_lazy("Account tier"), required=False,
+                                     widget=forms.CheckboxSelectMultiple)
+    stakeholder_role = forms.MultipleChoiceField(label=gettext_lazy("Stakeholder role"), required=False,
+                                                 widget=forms.CheckboxSelectMultiple)
+    region = forms.CharField(label=gettext_lazy("Regions (comma-separated)"), required=False, max_length=400)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        from cxloop.customers.models import StakeholderRole, Tier
+
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["tier"].choices = Tier.choices  # type: ignore[attr-defined]
+        self.fields["stakeholder_role"].choices = StakeholderRole.choices  # type: ignore[attr-defined]
+
+
+@require_POST
+@org_page(ANALYSE)
+def survey_recurring_new(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    from cxloop.surveys import distributions
+
+    survey = queries.survey(actor.org, survey_id)
+    form = RecurringForm(request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        audience = {"tier": data["tier"], "stakeholder_role": data["stakeholder_role"], "region": data["region"]}
+        try:
+            distributions.create_recurring(survey=survey, name=data["name"], audience=audience,
+                                           every_days=data["every_days"], sample_percent=data["sample_percent"],
+                                           actor=actor.user)
+            messages.success(request, _("Recurring distribution created; the first wave goes out within minutes."))
+        except services.SurveyError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()))
+    return redirect("survey_detail", org=actor.org.slug, survey_id=survey.pk)

@@ -10,6 +10,7 @@ org_patterns = [
     path("surveys/<int:survey_id>/qr.<str:kind>", survey_views.survey_qr, name="survey_qr"),
     path("surveys/<int:survey_id>/publish/", survey_views.survey_publish, name="survey_publish"),
     path("surveys/<int:survey_id>/close/", survey_views.survey_close, name="survey_close"),
+    path("surveys/<int:survey_id>/recurring/", survey_views.survey_recurring_new, name="survey_recurring_new"),
     path("surveys/<int:survey_id>/import/", survey_views.survey_import, name="survey_import"),
     path("surveys/<int:survey_id>/definition/", survey_views.survey_definition, name="survey_definition"),
     path("surveys/<int:survey_id>/definition.<str:fmt>", survey_views.survey_export, name="survey_export"),

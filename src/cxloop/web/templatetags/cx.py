@@ -22,3 +22,11 @@ def signed(value: float | None, with_sign: bool = True) -> str:
 def get_item(mapping: dict[str, object], key: str) -> object:
     """``row|get_item:column`` — a dict value in a template."""
     return mapping.get(key, "") if isinstance(mapping, dict) else ""
+
+
+@register.filter
+def percent(value: float | None) -> str:
+    """A proportion (0..1) as a whole percentage: 0.734 → '73%'."""
+    if value is None:
+        return "—"
+    return f"{round(float(value) * 100)}%"

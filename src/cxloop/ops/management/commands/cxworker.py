@@ -16,6 +16,10 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from cxloop.surveys.tasks import ensure_tick
+
+        if not opts["batch"]:
+            ensure_tick()  # recurring distributions run from a self-rescheduling task
         argv = ["--interval", str(opts["interval"])]
         queues = opts.get("queues") or ["*"]
         argv += ["--queue-name", ",".join(queues)]
