@@ -99,3 +99,35 @@ def test_cli_survey_export_import(tenant_a: Any, tmp_path: Path) -> None:
         call_command("survey", "import", "--org", tenant_a.org.slug, str(broken))
     with pytest.raises(CommandError, match="Cannot read"):
         call_command("survey", "import", "--org", tenant_a.org.slug, str(tmp_path / "missing.yaml"))
+
+
+def test_blank_survey_preview_in_each_language_and_close_date(tenant_a: Any, owner: Client) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from cxloop.surveys.models import Response, Survey
+
+    base = f"/o/{tenant_a.org.slug}/surveys/"
+    r = owner.post(base + "new/", {"name": "Blank", "template": "blank", "kind": "custom"})
+    survey = Survey.objects.get(name="Blank")
+    assert r.status_code == 302
+    for lang, text in (("zh-hans", "请告诉我们您的想法。"), ("zh-hant", "請告訴我們您的想法。"),
+                       ("en", "Tell us what you think.")):
+        page = owner.get(f"{base}{survey.pk}/preview/?lang={lang}")
+        html = page.content.decode()
+        assert page.status_code == 200 and text in html and "r-preview" in html and f'lang="{lang}"' in html
+        assert page["X-Frame-Options"] == "DENY"
+    assert Response.objects.count() == 0
+    owner.post(f"{base}{survey.pk}/publish/")
+    soon = (timezone.localtime() + timedelta(days=7)).strftime("%Y-%m-%dT%H:%M")
+    assert owner.post(f"{base}{survey.pk}/close-date/", {"close_at": soon}).status_code == 302
+    survey.refresh_from_db()
+    assert survey.close_at is not None and survey.is_open
+    past = (timezone.localtime() - timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    owner.post(f"{base}{survey.pk}/close-date/", {"close_at": past})
+    survey.refresh_from_db()
+    assert survey.close_at > timezone.now()  # the past date was refused
+    survey.close_at = timezone.now() - timedelta(seconds=1)
+    survey.save()
+    assert Client().get(f"/s/{survey.slug}/").status_code == 410  # closed by the date

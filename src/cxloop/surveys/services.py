@@ -520,3 +520,15 @@ def update_draft_text(*, survey: Survey, text: str, fmt: str = "auto", actor: Us
     except survey_spec.SpecError as exc:
         raise _spec_error(exc) from None
     return update_draft(survey=survey, definition=canonical(spec), actor=actor)
+
+
+def schedule_close(*, survey: Survey, close_at: datetime | None, actor: User | None = None) -> Survey:
+    """Close the survey automatically at ``close_at`` (None: stays open until closed by hand)."""
+    if close_at is not None and close_at <= timezone.now():
+        raise SurveyError("close_at: must lie in the future", field="close_at")
+    survey.close_at = close_at
+    survey.updated_at = timezone.now()
+    survey.save(update_fields=["close_at", "updated_at"])
+    audit("survey.close_scheduled", org=survey.org, actor=actor, target=survey.name,
+          close_at=close_at.isoformat() if close_at else None)
+    return survey

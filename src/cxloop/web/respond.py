@@ -96,7 +96,7 @@ def _unavailable(request: HttpRequest, exc: respondent.Unavailable) -> HttpRespo
 
 def _page(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: str,
           errors: dict[str, str] | None = None, page_index: int | None = None,
-          answers: dict[str, Any] | None = None, status: int = 200) -> HttpResponse:
+          answers: dict[str, Any] | None = None, status: int = 200, preview: bool = False) -> HttpResponse:
     index = visit.page_index if page_index is None else page_index
     answers = visit.answers if answers is None else answers
     spec = visit.spec
@@ -121,10 +121,21 @@ def _page(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: st
         "action": action,
         "ctx": ctx,
         "lang_links": _lang_links(request, visit),
-        "brand_url": _brand_url(visit.survey),
+        "brand_url": _brand_url(visit.survey) if visit.survey.slug else "",
+        "preview": preview,
+        "preview_pages": [(i, f"?lang={lang}&page={i}") for i in range(len(spec.pages))] if preview else [],
     }
     response = render(request, "respond/page.html", context, status=status)
     response["Cache-Control"] = "no-store"
+    return response
+
+
+def preview_page(request: HttpRequest, visit: respondent.Visit, page_index: int) -> HttpResponse:
+    """The draft as a respondent would see it, one page at a time, in the visit's language; nothing is
+    saved (the form has no action)."""
+    with translation.override(visit.language):
+        response = _page(request, visit, action="", ctx="", page_index=page_index, answers={}, preview=True)
+    response.xframe_options_exempt = False
     return response
 
 

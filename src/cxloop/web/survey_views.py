@@ -20,6 +20,15 @@ from cxloop.surveys.models import Survey, SurveyKind
 from cxloop.web.decorators import org_page
 
 EMBEDDED_PARAM = re.compile(r"^[a-z][a-z0-9_]{0,63}$")
+BLANK = {
+    "title": {"zh-hans": "新调研", "zh-hant": "新調研", "en": "New survey"},
+    "default_language": "zh-hans",
+    "languages": ["zh-hans", "zh-hant", "en"],
+    "pages": [{"key": "page_1", "questions": [{
+        "key": "feedback", "type": "open_text", "multiline": True,
+        "text": {"zh-hans": "请告诉我们您的想法。", "zh-hant": "請告訴我們您的想法。", "en": "Tell us what you think."},
+    }]}],
+}
 
 
 class NewSurveyForm(forms.Form):
@@ -32,7 +41,7 @@ class NewSurveyForm(forms.Form):
 
     def __init__(self, *args: object, language: str, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        choices = [("", "—")]
+        choices = [("", "—"), ("blank", str(gettext_lazy("Blank survey (one open question)")))]
         for name in survey_templates.template_names():
             spec = survey_spec.parse(survey_templates.template(name))
             choices.append((name, survey_spec.localise(spec.name or spec.title, language, spec.default_language)))
@@ -81,9 +90,10 @@ def survey_new(request: HttpRequest, actor: Actor) -> HttpResponse:
                 survey.kind, survey.touchpoint = data["kind"], data["touchpoint"]
                 survey.save(update_fields=["kind", "touchpoint"])
             elif data["template"]:
+                definition = BLANK if data["template"] == "blank" else survey_templates.template(data["template"])
                 survey = services.create_survey(org=actor.org, name=data["name"], kind=data["kind"],
                                                 touchpoint=data["touchpoint"], actor=actor.user,
-                                                definition=survey_templates.template(data["template"]))
+                                                definition=definition)
             else:
                 form.add_error("template", _("Choose a template or paste a definition."))
                 raise services.SurveyError("", field="template")
@@ -111,6 +121,8 @@ def survey_detail(request: HttpRequest, actor: Actor, survey_id: int) -> HttpRes
         "funnel": _funnel(survey),
         "recurring": survey.distributions.filter(every_days__isnull=False).order_by("pk"),
         "recurring_form": RecurringForm(),
+        "close_form": CloseDateForm(initial={"close_at": survey.close_at}),
+        "languages": survey_spec.parse(survey.draft).languages if survey.draft else (),
     }
     return render(request, "web/survey_detail.html", context)
 
@@ -254,4 +266,47 @@ def survey_recurring_new(request: HttpRequest, actor: Actor, survey_id: int) -> 
             messages.error(request, exc.message)
     else:
         messages.error(request, "; ".join(f"{k}: {' '.join(str(e) for e in v)}" for k, v in form.errors.items()))
+    return redirect("survey_detail", org=actor.org.slug, survey_id=survey.pk)
+
+
+@require_safe
+@org_page(READ)
+def survey_preview(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    """The draft in any of its languages, page by page, before publishing."""
+    from cxloop.surveys import respondent
+    from cxloop.surveys.models import SurveyVersion
+    from cxloop.web.respond import preview_page
+
+    survey = queries.survey(actor.org, survey_id)
+    try:
+        spec = services.parse_definition(survey.draft)
+    except services.SurveyError as exc:
+        messages.error(request, exc.message)
+        return redirect("survey_definition", org=actor.org.slug, survey_id=survey.pk)
+    language = respondent.pick_language(spec, request.GET.get("lang"), request.LANGUAGE_CODE)
+    page = request.GET.get("page", "0")
+    index = int(page) if page.isdigit() and int(page) < len(spec.pages) else 0
+    visit = respondent.Visit(survey=survey, version=SurveyVersion(survey=survey, number=0, definition=survey.draft),
+                             spec=spec, language=language, embedded={})
+    return preview_page(request, visit, index)
+
+
+class CloseDateForm(forms.Form):
+    close_at = forms.DateTimeField(label=gettext_lazy("Close on"), required=False,
+                                   widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+
+@require_POST
+@org_page(ANALYSE)
+def survey_schedule_close(request: HttpRequest, actor: Actor, survey_id: int) -> HttpResponse:
+    survey = queries.survey(actor.org, survey_id)
+    form = CloseDateForm(request.POST)
+    if form.is_valid():
+        try:
+            services.schedule_close(survey=survey, close_at=form.cleaned_data["close_at"], actor=actor.user)
+            messages.success(request, _("Close date saved."))
+        except services.SurveyError as exc:
+            messages.error(request, exc.message)
+    else:
+        messages.error(request, _("Enter a date and time, e.g. 2027-01-31 18:00."))
     return redirect("survey_detail", org=actor.org.slug, survey_id=survey.pk)
