@@ -48,6 +48,7 @@ def _objects(t: Any) -> dict[str, int]:
         # route parameters that are not ids
         "kind": "svg",
         "fmt": "yaml",
+        "qkey": "nps",
     }
 
 

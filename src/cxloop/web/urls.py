@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cxloop.web import survey_views, views
+from cxloop.web import builder_views, survey_views, views
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -11,6 +11,8 @@ org_patterns = [
     path("surveys/<int:survey_id>/publish/", survey_views.survey_publish, name="survey_publish"),
     path("surveys/<int:survey_id>/close/", survey_views.survey_close, name="survey_close"),
     path("surveys/<int:survey_id>/recurring/", survey_views.survey_recurring_new, name="survey_recurring_new"),
+    path("surveys/<int:survey_id>/builder/", builder_views.builder, name="survey_builder"),
+    path("surveys/<int:survey_id>/builder/<slug:qkey>/", builder_views.builder_question, name="survey_question"),
     path("surveys/<int:survey_id>/preview/", survey_views.survey_preview, name="survey_preview"),
     path("surveys/<int:survey_id>/close-date/", survey_views.survey_schedule_close, name="survey_schedule_close"),
     path("surveys/<int:survey_id>/import/", survey_views.survey_import, name="survey_import"),
