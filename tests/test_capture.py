@@ -199,3 +199,17 @@ def test_batch_with_a_key_repeated_inside_it(tenant_a: Any, survey: Any, api_cli
     assert out["stored"] == 2 and [r["status"] for r in out["results"]] == [201, 201, 422, 201]
     assert out["results"][1]["replayed"] and out["results"][1]["id"] == out["results"][0]["id"]
     assert Response.objects.filter(survey=survey).count() == 2
+
+
+def test_an_organisation_with_responses_can_be_deleted_but_a_used_version_cannot(
+    tenant_a: Any, survey: Any, api_client: Any
+) -> None:
+    from django.db.models import RestrictedError
+
+    from cxloop.surveys.models import Response, SurveyVersion
+
+    assert _post(api_client, survey, tenant_a.keys["admin"], {"answers": {"nps": 9}}).status_code == 201
+    with pytest.raises(RestrictedError):
+        SurveyVersion.objects.get(survey=survey).delete()
+    tenant_a.org.delete()
+    assert Response.objects.count() == 0

@@ -1,5 +1,6 @@
 """What the demo's parts share: sizes, the in-memory views of accounts and contacts that the
-response generator draws from (with the latent satisfaction that is never stored), and helpers."""
+response generator draws from (with the latent satisfaction that is never stored), the published
+surveys, and helpers."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from datetime import date, datetime, time
 
 from django.utils import timezone
 
+from cxloop.core import survey_spec
 from cxloop.demo import comments
+from cxloop.surveys.models import Survey, SurveyVersion
 
 BATCH_SIZE = 2_000
 
@@ -50,6 +53,15 @@ class ContactInfo:
     language: str
     offset: float  # latent personal satisfaction; never stored
     since: date
+
+
+@dataclass(frozen=True)
+class PublishedSurvey:
+    """A demo survey, the version its responses answer, and that version's parsed definition."""
+
+    survey: Survey
+    version: SurveyVersion
+    spec: survey_spec.SurveySpec
 
 
 def part_rng(seed: int, part: str) -> random.Random:

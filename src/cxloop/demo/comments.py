@@ -40,6 +40,14 @@ TOPIC_WEIGHTS: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {
                 ("login", 0.5), ("support_speed", 0.5)),
         "mix": (("onboarding", 2.5), ("documentation", 1.2), ("integration", 1.0), ("usability", 1.0)),
     },
+    # In-product usability questionnaires (SUS, UMUX-Lite).
+    "product": {
+        "pos": (("usability", 4.0), ("performance", 1.5), ("overall", 1.5), ("feature_request", 0.6),
+                ("documentation", 0.5)),
+        "neg": (("usability", 3.0), ("performance", 2.0), ("bug", 1.5), ("feature_request", 1.2),
+                ("documentation", 0.8), ("export", 0.3)),
+        "mix": (("usability", 2.5), ("feature_request", 1.5), ("performance", 1.2), ("documentation", 0.6)),
+    },
 }
 
 # The positive clause that opens a mixed comment ("X is good, but …").

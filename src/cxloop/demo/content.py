@@ -1,6 +1,7 @@
 """Static content of the demo company 云启科技 CloudLaunch: its departments and staff, the names its
-customers' companies and people are made of, and its four surveys. Comment text lives in
-``comments*.py``; the zh-Hans → zh-Hant table in ``hant.py``.
+customers' companies and people are made of, and its six surveys (published from the survey
+templates in ``core.survey_templates``). Comment text lives in ``comments*.py``; the zh-Hans → zh-Hant
+table in ``hant.py``.
 
 Everything here is plain data: the generator draws from it with its own seeded random generator.
 """
@@ -8,7 +9,6 @@ Everything here is plain data: the generator draws from it with its own seeded r
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 EMAIL_DOMAIN = "cloudlaunch.example"
 
@@ -342,98 +342,23 @@ DEFAULT_DEPARTMENT: tuple[str, str] = ("运营部", "Operations")
 # --- surveys -----------------------------------------------------------------------------------------
 
 
-def _q(key: str, qtype: str, hans: str, hant: str, en: str) -> dict[str, Any]:
-    return {"key": key, "type": qtype, "text": {"zh-hans": hans, "zh-hant": hant, "en": en}}
-
-
-SUS_ITEMS: tuple[tuple[str, str, str], ...] = (
-    ("我愿意经常使用云启。", "我願意經常使用雲啟。", "I think that I would like to use this system frequently."),
-    ("我觉得云启过于复杂。", "我覺得雲啟過於複雜。", "I found the system unnecessarily complex."),
-    ("我认为云启容易使用。", "我認為雲啟容易使用。", "I thought the system was easy to use."),
-    (
-        "我觉得需要技术人员的帮助才能使用云启。", "我覺得需要技術人員的幫助才能使用雲啟。",
-        "I think that I would need the support of a technical person to be able to use this system.",
-    ),
-    (
-        "我觉得云启的各项功能整合得很好。", "我覺得雲啟的各項功能整合得很好。",
-        "I found the various functions in this system were well integrated.",
-    ),
-    (
-        "我觉得云启中有太多不一致的地方。", "我覺得雲啟中有太多不一致的地方。",
-        "I thought there was too much inconsistency in this system.",
-    ),
-    (
-        "我认为大多数人能很快学会使用云启。", "我認為大多數人能很快學會使用雲啟。",
-        "I would imagine that most people would learn to use this system very quickly.",
-    ),
-    ("我觉得云启使用起来很繁琐。", "我覺得雲啟使用起來很繁瑣。", "I found the system very cumbersome to use."),
-    ("我对使用云启很有信心。", "我對使用雲啟很有信心。", "I felt very confident using the system."),
-    (
-        "在开始使用云启之前，我需要学习很多东西。", "在開始使用雲啟之前，我需要學習很多東西。",
-        "I needed to learn a lot of things before I could get going with this system.",
-    ),
-)
-
-
 @dataclass(frozen=True)
-class SurveySpec:
-    key: str  # the generator's handle: "nps", "csat", "ces", "sus"
+class DemoSurvey:
+    key: str  # the generator's handle: "nps", "csat", "ces", "sus", "umux", "acsi"
     name: str
-    kind: str
+    kind: str  # SurveyKind
     touchpoint: str
     owner_team: str  # TeamSpec.key
-    questions: tuple[dict[str, Any], ...]
+    template: str  # the survey template (``core.survey_templates``) its definition is published from
 
 
-SURVEYS: tuple[SurveySpec, ...] = (
-    SurveySpec(
-        "nps", "关系型 NPS 季度调研 Relationship NPS", "nps", "relationship", "cx",
-        (
-            _q(
-                "nps", "nps", "您有多大可能向朋友或同事推荐云启科技？（0–10 分）",
-                "您有多大可能向朋友或同事推薦雲啟科技？（0–10 分）",
-                "How likely are you to recommend CloudLaunch to a friend or colleague? (0–10)",
-            ),
-            _q(
-                "nps_reason", "text", "您给出这个分数的主要原因是什么？", "您給出這個分數的主要原因是什麼？",
-                "What is the main reason for your score?",
-            ),
-        ),
-    ),
-    SurveySpec(
-        "csat", "支持工单满意度 Post-support CSAT", "csat", "support", "support",
-        (
-            _q(
-                "csat", "csat", "您对本次技术支持服务的满意度如何？（1 非常不满意 – 5 非常满意）",
-                "您對本次技術支援服務的滿意度如何？（1 非常不滿意 – 5 非常滿意）",
-                "How satisfied are you with the support you received? (1 very dissatisfied – 5 very satisfied)",
-            ),
-            _q(
-                "csat_comment", "text", "请告诉我们您打分的原因（选填）", "請告訴我們您評分的原因（選填）",
-                "Tell us the reason for your rating (optional)",
-            ),
-        ),
-    ),
-    SurveySpec(
-        "ces", "入门引导费力度 Onboarding CES", "ces", "onboarding", "customer_success",
-        (
-            _q(
-                "ces", "ces", "云启科技让我轻松地完成了上线设置。（1 非常不同意 – 7 非常同意）",
-                "雲啟科技讓我輕鬆地完成了上線設定。（1 非常不同意 – 7 非常同意）",
-                "CloudLaunch made it easy for me to get set up. (1 strongly disagree – 7 strongly agree)",
-            ),
-            _q(
-                "ces_comment", "text", "哪些环节最费力？有什么建议？", "哪些環節最費力？有什麼建議？",
-                "What took the most effort? Any suggestions?",
-            ),
-        ),
-    ),
-    SurveySpec(
-        "sus", "产品可用性 SUS", "sus", "in_app", "product",
-        tuple(
-            _q(f"sus_{i}", "sus", hans, hant, en) for i, (hans, hant, en) in enumerate(SUS_ITEMS, start=1)
-        ),
-    ),
+SURVEYS: tuple[DemoSurvey, ...] = (
+    DemoSurvey("nps", "关系型 NPS 季度调研 Relationship NPS", "nps", "relationship", "cx", "nps"),
+    DemoSurvey("csat", "支持工单满意度 Post-support CSAT", "csat", "support", "support", "csat_support"),
+    DemoSurvey("ces", "入门引导费力度 Onboarding CES", "ces", "onboarding", "customer_success", "ces_onboarding"),
+    DemoSurvey("sus", "产品可用性 SUS", "sus", "in_app", "product", "sus"),
+    DemoSurvey("umux", "产品内快速体验调研 UMUX-Lite", "umux_lite", "in_app", "product", "umux_lite"),
+    DemoSurvey("acsi", "年度客户满意度调研 ACSI", "acsi", "relationship", "cx", "acsi"),
 )
 
 # Onboarding milestones after which the CES survey is shown (embedded "milestone").
@@ -469,4 +394,20 @@ CHANNELS: dict[str, dict[str, tuple[tuple[str, float], ...]]] = {
         "en": (("in_app", 0.55), ("email", 0.45)),
     },
     "sus": {"zh-hans": (("in_app", 1.0),), "zh-hant": (("in_app", 1.0),), "en": (("in_app", 1.0),)},
+    "umux": {"zh-hans": (("in_app", 1.0),), "zh-hant": (("in_app", 1.0),), "en": (("in_app", 1.0),)},
+    "acsi": {
+        "zh-hans": (("email", 0.6), ("wechat", 0.25), ("link", 0.15)),
+        "zh-hant": (("email", 0.8), ("link", 0.2)),
+        "en": (("email", 0.85), ("link", 0.15)),
+    },
+}
+
+# The "Other (please specify)" texts of the onboarding CES question ``help_used``, by language.
+HELP_OTHER: dict[str, tuple[str, ...]] = {
+    "zh-hans": ("客户成功经理远程协助", "同行推荐的视频教程", "实施顾问驻场", "B站上的教程视频", "合作伙伴帮忙配置"),
+    "zh-hant": (
+        "客戶成功經理遠端協助", "同業推薦的影片教學", "導入顧問到場協助", "YouTube 上的教學影片", "合作夥伴協助設定",
+    ),
+    "en": ("Our customer success manager", "Video tutorials a peer recommended", "An implementation partner",
+           "YouTube tutorials"),
 }

@@ -1,5 +1,12 @@
 """Demo data for 云启科技 CloudLaunch, a B2B SaaS company: departments and staff, 300 customer
-accounts with their contacts, four surveys and two years of responses with comments.
+accounts with their contacts, six published surveys and two years of responses with comments.
+
+The surveys are created from the survey templates and published (version 1) by the head of CX
+before the two years begin: relationship NPS ("nps"), post-support CSAT ("csat_support"),
+onboarding CES ("ces_onboarding"), in-app SUS ("sus") and, with fewer responses, in-app UMUX-Lite
+("umux_lite") and a yearly ACSI relationship survey ("acsi"). Every response answers that version
+and follows its definition (question keys, display logic, required questions); about 3 % of the
+responses to multi-page surveys are partial (first page only).
 
 ``generate`` fills an empty organisation. It is deterministic: the same ``seed`` and ``today`` give
 the same rows (each part draws from its own ``random.Random`` seeded from ``seed`` and the part's
@@ -20,14 +27,16 @@ from datetime import date, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from cxloop.core.survey_templates import template
 from cxloop.demo import content
-from cxloop.demo.base import SIZES, Scale, aware, part_rng
+from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
 from cxloop.demo.people import create_accounts, create_contacts
 from cxloop.demo.responses import create_responses
 from cxloop.demo.timeline import Timeline, build_timeline
 from cxloop.orgs.models import Organization, Team, User
 from cxloop.orgs.services import add_member, save_team
-from cxloop.surveys.models import Survey
+from cxloop.surveys import services
+from cxloop.surveys.models import SurveyVersion
 
 __all__ = ["SIZES", "DemoStats", "Scale", "generate"]
 
@@ -64,9 +73,7 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         accounts = create_accounts(org, part_rng(seed, "accounts"), scale, timeline)
         contacts = create_contacts(org, part_rng(seed, "contacts"), scale, accounts, timeline)
         surveys = create_surveys(org, staff.teams, timeline)
-        n_responses, n_answers = create_responses(
-            org, part_rng(seed, "responses"), scale, timeline, contacts, surveys
-        )
+        n_responses, n_answers = create_responses(org, seed, scale, timeline, contacts, surveys)
     return DemoStats(
         teams=len(staff.teams),
         users=len(staff.users),
@@ -109,17 +116,23 @@ def create_staff(org: Organization) -> Staff:
 # --- surveys -----------------------------------------------------------------------------------------------
 
 
-def create_surveys(org: Organization, teams: dict[str, Team], timeline: Timeline) -> dict[str, Survey]:
+def create_surveys(org: Organization, teams: dict[str, Team], timeline: Timeline) -> dict[str, PublishedSurvey]:
+    """The demo's surveys, created from their templates and published through the survey services
+    by the head of CX; then dated 45 days (created) and 40 days (published) before the history."""
     created = aware(timeline.start - timedelta(days=45), time(10, 0))
-    surveys: dict[str, Survey] = {}
-    for spec in content.SURVEYS:
-        surveys[spec.key] = Survey.objects.create(
-            org=org,
-            name=spec.name,
-            kind=spec.kind,
-            touchpoint=spec.touchpoint,
-            owner_team=teams[spec.owner_team],
-            questions=[dict(q) for q in spec.questions],
-            created_at=created,
+    published_at = created + timedelta(days=5, hours=5)
+    actor = teams["cx"].lead
+    surveys: dict[str, PublishedSurvey] = {}
+    for index, spec in enumerate(content.SURVEYS):
+        survey = services.create_survey(
+            org=org, name=spec.name, definition=template(spec.template), kind=spec.kind,
+            touchpoint=spec.touchpoint, actor=actor,
         )
+        version = services.publish(survey=survey, actor=actor)
+        survey.owner_team = teams[spec.owner_team]
+        survey.created_at = created + timedelta(minutes=20 * index)
+        survey.updated_at = version.published_at = published_at + timedelta(minutes=5 * index)
+        survey.save(update_fields=["owner_team", "created_at", "updated_at"])
+        SurveyVersion.objects.filter(pk=version.pk).update(published_at=version.published_at)
+        surveys[spec.key] = PublishedSurvey(survey=survey, version=version, spec=services.spec_of(version))
     return surveys

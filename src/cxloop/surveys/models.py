@@ -160,7 +160,7 @@ class ResponseStatus(models.TextChoices):
 class Response(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="responses")
-    version = models.ForeignKey(SurveyVersion, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    version = models.ForeignKey(SurveyVersion, null=True, blank=True, on_delete=models.RESTRICT, related_name="+")
     contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     account = models.ForeignKey(Account, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     distribution = models.ForeignKey(

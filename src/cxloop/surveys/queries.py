@@ -32,8 +32,9 @@ def score_distribution(
     until: datetime | None = None,
     touchpoint: str | None = None,
 ) -> dict[int, int]:
-    """{score: count} of one numeric question over a period."""
-    qs = Answer.objects.filter(response__org=org, question_key=question_key, number__isnull=False)
+    """{score: count} of one numeric question over a period (complete responses only)."""
+    qs = Answer.objects.filter(response__org=org, question_key=question_key, number__isnull=False,
+                               response__status="complete")
     if since is not None:
         qs = qs.filter(response__submitted_at__gte=since)
     if until is not None:
@@ -48,7 +49,8 @@ def monthly_distributions(
 ) -> list[tuple[date, dict[int, int]]]:
     """[(first day of month, {score: count})] from ``since`` on, oldest first."""
     qs = Answer.objects.filter(
-        response__org=org, question_key=question_key, number__isnull=False, response__submitted_at__gte=since
+        response__org=org, question_key=question_key, number__isnull=False, response__submitted_at__gte=since,
+        response__status="complete",
     )
     if touchpoint:
         qs = qs.filter(response__touchpoint=touchpoint)

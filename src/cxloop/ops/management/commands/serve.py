@@ -13,14 +13,24 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
         parser.add_argument("--port", type=int, default=8000, help="port (default 8000)")
-        parser.add_argument("--workers", type=int, default=min(4, (os.cpu_count() or 1) + 1),
-                            help="web worker processes (default: cores + 1, at most 4)")
-        parser.add_argument("--threads", type=int, default=4, help="threads per worker (default 4)")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="web worker processes (default: 1 on SQLite, where writers from several "
+                                 "processes queue on the file lock; cores + 1, at most 4, on PostgreSQL)")
+        parser.add_argument("--threads", type=int, default=None,
+                            help="threads per worker (default: 8 on SQLite, 4 on PostgreSQL)")
         parser.add_argument("--with-worker", action="store_true",
                             help="also run the background task worker in a child process")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        from django.db import connection
+
         from cxloop.ops.server import serve
+
+        sqlite = connection.vendor == "sqlite"
+        if opts["workers"] is None:
+            opts["workers"] = 1 if sqlite else min(4, (os.cpu_count() or 1) + 1)
+        if opts["threads"] is None:
+            opts["threads"] = 8 if sqlite else 4
 
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(f"cxloop serving on http://{opts['host']}:{opts['port']}/ "
