@@ -28,7 +28,7 @@ class QuestionForm(forms.Form):
     page = forms.TypedChoiceField(label=gettext_lazy("Page"), coerce=int)
     type = forms.ChoiceField(label=gettext_lazy("Question type"),
                              choices=[(t, TYPE_LABELS[t]) for t in QUESTION_TYPES])
-    key = forms.RegexField(label=gettext_lazy("Key"), regex=r"^[a-z][a-z0-9_]{0,63}$", max_length=64,
+    key = forms.RegexField(label=gettext_lazy("Question key"), regex=r"^[a-z][a-z0-9_]{0,63}$", max_length=64,
                            help_text=gettext_lazy("Stable name used in exports and the API: a-z, 0-9, _"))
     required = forms.BooleanField(label=gettext_lazy("Required"), required=False)
     text_zh_hans = forms.CharField(label="简体中文", required=False, max_length=2000,

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -117,7 +118,7 @@ def survey_detail(request: HttpRequest, actor: Actor, survey_id: int) -> HttpRes
         "qr_query": "&".join(f"{k}={v}" for k, v in embedded.items()),
         "recent": queries.responses(survey)[:25],
         "counts": queries.response_counts(survey),
-        "widget_origin": request.build_absolute_uri("/").rstrip("/"),
+        "widget_origin": settings.BASE_URL,
         "funnel": _funnel(survey),
         "recurring": survey.distributions.filter(every_days__isnull=False).order_by("pk"),
         "recurring_form": RecurringForm(),
