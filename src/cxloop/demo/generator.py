@@ -30,6 +30,7 @@ from django.utils import timezone
 from cxloop.core.survey_templates import template
 from cxloop.demo import content
 from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
+from cxloop.demo.invitations import create_invitations
 from cxloop.demo.people import create_accounts, create_contacts
 from cxloop.demo.responses import create_responses
 from cxloop.demo.timeline import Timeline, build_timeline
@@ -74,6 +75,7 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         contacts = create_contacts(org, part_rng(seed, "contacts"), scale, accounts, timeline)
         surveys = create_surveys(org, staff.teams, timeline)
         n_responses, n_answers = create_responses(org, seed, scale, timeline, contacts, surveys)
+        create_invitations(org, part_rng(seed, "invitations"), surveys, timeline)
     return DemoStats(
         teams=len(staff.teams),
         users=len(staff.users),
