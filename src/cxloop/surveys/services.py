@@ -280,6 +280,33 @@ def response_body(response: Response) -> dict[str, Any]:
     }
 
 
+def _require_open(survey: Survey) -> None:
+    if not survey.is_open:
+        raise SurveyError("This survey is closed." if survey.status == SurveyStatus.CLOSED
+                          else "This survey is not open for responses.", field="survey", status=409)
+
+
+Checked = tuple[list[survey_spec.AnswerRow], dict[str, str], str]
+
+
+def _checked(spec: survey_spec.SurveySpec, sub: Submission, now: datetime,
+             extra_embedded: Mapping[str, Any] | None = None) -> Checked:
+    """Validate one submission against a version: (answer rows, embedded fields, language) or SurveyError."""
+    embedded = _clean_embedded(spec, {**(extra_embedded or {}), **sub.embedded})
+    if not isinstance(sub.answers, Mapping):
+        raise SurveyError("answers: must be an object of question key → value", field="answers")
+    try:
+        rows = survey_spec.validate_answers(spec, sub.answers, embedded=embedded, complete=sub.complete)
+    except survey_spec.AnswerError as exc:
+        raise _spec_error(exc) from None
+    language = (sub.language or "").lower()
+    if language and language not in LANGUAGES:
+        raise SurveyError(f"language: use one of {', '.join(LANGUAGES)}", field="language")
+    if sub.submitted_at and sub.submitted_at > now:
+        raise SurveyError("submitted_at: lies in the future", field="submitted_at")
+    return rows, embedded, language
+
+
 def _idempotent(org: Organization, scope: str, key: str, digest: str) -> Recorded | None:
     record = IdempotencyRecord.objects.filter(org=org, scope=scope, key=key).first()
     if record is None:
@@ -314,27 +341,13 @@ def record_response(
         replay = _idempotent(org, scope, idempotency_key, digest)
         if replay is not None:
             return replay
-    if not survey.is_open:
-        raise SurveyError("This survey is closed." if survey.status == SurveyStatus.CLOSED
-                          else "This survey is not open for responses.", field="survey", status=409)
+    _require_open(survey)
     version = version or current_version(survey)
     spec = spec_of(version)
-    embedded = _clean_embedded(spec, {**(distribution.embedded if distribution else {}),
-                                      **(invitation.embedded if invitation else {}), **submission.embedded})
-    if not isinstance(submission.answers, Mapping):
-        raise SurveyError("answers: must be an object of question key → value", field="answers")
-    try:
-        rows = survey_spec.validate_answers(spec, submission.answers, embedded=embedded,
-                                            complete=submission.complete)
-    except survey_spec.AnswerError as exc:
-        raise _spec_error(exc) from None
-    language = (submission.language or "").lower()
-    if language and language not in LANGUAGES:
-        raise SurveyError(f"language: use one of {', '.join(LANGUAGES)}", field="language")
     now = timezone.now()
+    rows, embedded, language = _checked(spec, submission, now, extra_embedded={
+        **(distribution.embedded if distribution else {}), **(invitation.embedded if invitation else {})})
     submitted_at = submission.submitted_at or now
-    if submitted_at > now:
-        raise SurveyError("submitted_at: lies in the future", field="submitted_at")
     try:
         with write_slot(), transaction.atomic():
             contact = invitation.contact if invitation else None
@@ -390,9 +403,7 @@ def record_batch(*, survey: Survey, items: list[BatchItem]) -> list[Recorded | S
     an Idempotency-Key already used (before or earlier in this batch) replay the first result."""
     org = survey.org
     scope = f"survey:{survey.pk}:responses"
-    if not survey.is_open:
-        raise SurveyError("This survey is closed." if survey.status == SurveyStatus.CLOSED
-                          else "This survey is not open for responses.", field="survey", status=409)
+    _require_open(survey)
     version = current_version(survey)
     spec = spec_of(version)
     keys = [i.idempotency_key for i in items if i.idempotency_key]
@@ -419,19 +430,7 @@ def record_batch(*, survey: Survey, items: list[BatchItem]) -> list[Recorded | S
                 if key in first_in_batch:
                     continue  # resolved after the insert, from the first item with this key
                 first_in_batch[key] = index
-            sub = item.submission
-            if not isinstance(sub.answers, Mapping):
-                raise SurveyError("answers: must be an object of question key → value", field="answers")
-            embedded = _clean_embedded(spec, sub.embedded)
-            try:
-                rows = survey_spec.validate_answers(spec, sub.answers, embedded=embedded, complete=sub.complete)
-            except survey_spec.AnswerError as exc:
-                raise _spec_error(exc) from None
-            language = (sub.language or "").lower()
-            if language and language not in LANGUAGES:
-                raise SurveyError(f"language: use one of {', '.join(LANGUAGES)}", field="language")
-            if sub.submitted_at and sub.submitted_at > now:
-                raise SurveyError("submitted_at: lies in the future", field="submitted_at")
+            rows, embedded, _language = _checked(spec, item.submission, now)
             pending.append((index, item, rows, embedded))
         except SurveyError as exc:
             if key is not None and first_in_batch.get(key) == index:
