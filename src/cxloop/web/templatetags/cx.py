@@ -30,3 +30,18 @@ def percent(value: float | None) -> str:
     if value is None:
         return "—"
     return f"{round(float(value) * 100)}%"
+
+
+@register.filter
+def channel_label(code: str) -> str:
+    """A response's channel code in the user's language ("wechat" → "微信")."""
+    from cxloop.surveys.models import Channel
+
+    labels = dict(Channel.choices)
+    return str(labels.get(code, code or "—"))
+
+
+@register.filter
+def language_label(code: str) -> str:
+    """A language code as its own name ("zh-hant" → "繁體中文")."""
+    return {"zh-hans": "简体中文", "zh-hant": "繁體中文", "en": "English"}.get(code, code or "—")
