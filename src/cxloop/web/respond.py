@@ -176,15 +176,16 @@ def _handle(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: 
                 params["r"] = saved.response.resume_token
             response = HttpResponseRedirect(action + ("&" if "?" in action else "?") + urlencode(params))
             if saved.response.resume_token and visit.invitation is None:
-                response.set_cookie(_cookie(visit.survey), saved.response.resume_token, max_age=60 * 60 * 24 * 30,
+                response.set_cookie(_cookie(visit.survey.slug), saved.response.resume_token, max_age=60 * 60 * 24 * 30,
                                     httponly=True, samesite="Lax", secure=request.is_secure(),
                                     path=f"/s/{visit.survey.slug}/")
             return response
         return _page(request, visit, action=action, ctx=ctx)
 
 
-def _cookie(survey: Survey) -> str:
-    return f"cxr{survey.pk}"
+def _cookie(slug: str | None) -> str:
+    """The resume cookie's name: from the slug in the URL, so reading it needs no query."""
+    return f"cxr-{slug}"
 
 
 @never_cache
@@ -198,7 +199,7 @@ def public(request: HttpRequest, slug: str) -> HttpResponse:
             ctx_data = signing.loads(request.POST["ctx"], salt=CTX_SALT, max_age=60 * 60 * 24 * 30)
         except signing.BadSignature:
             ctx_data = {}
-    resume = ctx_data.get("rt") or request.GET.get("r") or request.COOKIES.get(f"cxr{_survey_pk(slug)}")
+    resume = ctx_data.get("rt") or request.GET.get("r") or request.COOKIES.get(_cookie(slug))
     try:
         visit = respondent.open_public(
             slug=slug, resume_token=resume, query=request.GET, embedded=ctx_data.get("e"),
@@ -213,10 +214,6 @@ def public(request: HttpRequest, slug: str) -> HttpResponse:
                          "rt": visit.response.resume_token if visit.response else None}, salt=CTX_SALT)
     return _handle(request, visit, action=request.path, ctx=ctx, channel=channel,
                    thanks_url=reverse("respond_thanks", kwargs={"slug": slug}))
-
-
-def _survey_pk(slug: str) -> int | None:
-    return Survey.objects.filter(slug=slug).values_list("pk", flat=True).first()
 
 
 def _accept(request: HttpRequest) -> str | None:
