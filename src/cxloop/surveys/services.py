@@ -4,8 +4,10 @@ idempotent under an ``Idempotency-Key``."""
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
+import os
 import secrets
 import threading
 from collections.abc import Iterator, Mapping
@@ -16,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db.models import F, Model
 from django.utils import timezone
 
 from cxloop.core import survey_spec
@@ -36,18 +38,46 @@ from cxloop.surveys.models import (
 )
 
 MAX_TEXT = 10_000
-_SQLITE_WRITES = threading.Lock()
+_SQLITE_WRITES = threading.RLock()
+_HELD = threading.local()
+_LOCK_FILES: dict[str, int] = {}
+
+
+def _sqlite_lock_fd() -> int | None:
+    """A lock file beside the SQLite database (None for an in-memory one), opened once per process."""
+    name = str(connection.settings_dict.get("NAME") or "")
+    if not name or name == ":memory:" or "mode=memory" in name:
+        return None
+    fd = _LOCK_FILES.get(name)
+    if fd is None:
+        fd = os.open(f"{name}.writelock", os.O_RDWR | os.O_CREAT, 0o600)
+        _LOCK_FILES[name] = fd
+    return fd
 
 
 @contextmanager
 def write_slot() -> Iterator[None]:
-    """On SQLite, let one thread of this process write at a time: threads then wait on a cheap lock
-    instead of SQLite's busy handler, which sleeps with back-off (the worst of the latency tail)."""
-    if connection.vendor == "sqlite":
-        with _SQLITE_WRITES:
-            yield
-    else:
+    """On SQLite, let one writer at a time in: threads of this process queue on a lock, and processes
+    on an ``flock`` of a file beside the database. Both wake the next writer as soon as the lock is
+    free, where SQLite's own busy handler sleeps with back-off (the worst of the latency tail).
+    Re-entrant within a thread."""
+    if connection.vendor != "sqlite":
         yield
+        return
+    with _SQLITE_WRITES:
+        depth = getattr(_HELD, "depth", 0)
+        fd = _sqlite_lock_fd() if depth == 0 else None
+        if fd is not None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        _HELD.depth = depth + 1
+        try:
+            yield
+        finally:
+            _HELD.depth = depth
+            if fd is not None:
+                fcntl.flock(fd, fcntl.LOCK_UN)
+
+
 LANGUAGES = ("zh-hans", "zh-hant", "en")
 
 
@@ -75,8 +105,13 @@ def _parsed(version_id: int, definition_json: str) -> survey_spec.SurveySpec:
 
 
 def spec_of(version: SurveyVersion) -> survey_spec.SurveySpec:
-    """The parsed definition of a published version (versions never change, so it is cached)."""
-    return _parsed(version.pk, json.dumps(version.definition, sort_keys=True))
+    """The parsed definition of a published version (versions never change, so it is cached, and kept
+    on the instance too, which saves serialising the definition for the cache key on the hot path)."""
+    spec: survey_spec.SurveySpec | None = getattr(version, "_cx_spec", None)
+    if spec is None:
+        spec = _parsed(version.pk, json.dumps(version.definition, sort_keys=True))
+        version._cx_spec = spec  # type: ignore[attr-defined]
+    return spec
 
 
 def canonical(spec: survey_spec.SurveySpec) -> dict[str, Any]:
@@ -397,92 +432,230 @@ class BatchItem:
     digest: str | None = None
 
 
+def _scope(survey_id: int) -> str:
+    return f"survey:{survey_id}:responses"
+
+
+def _replay_or_conflict(record: IdempotencyRecord, digest: str, field: str) -> Recorded:
+    if record.request_hash != digest:
+        raise SurveyError("Idempotency-Key was already used with a different body.", field=field, status=422)
+    return Recorded(record.status_code, record.body, record.body.get("id"), replayed=True)
+
+
+@dataclass
+class CaptureJob:
+    """One validated response waiting to be written (by :func:`commit_jobs`, maybe with others)."""
+
+    survey: Survey
+    version: SurveyVersion
+    item: BatchItem
+    rows: list[survey_spec.AnswerRow]
+    embedded: dict[str, str]
+    language: str
+    key_field: str = "Idempotency-Key"
+    result: Recorded | SurveyError | None = None
+    failure: BaseException | None = None
+
+    @property
+    def ident(self) -> tuple[int, str, str] | None:
+        key = self.item.idempotency_key
+        return None if key is None else (self.survey.org_id, _scope(self.survey.pk), key)
+
+
+def validate_job(survey: Survey, version: SurveyVersion, item: BatchItem, now: datetime, *,
+                 key_field: str = "Idempotency-Key") -> CaptureJob:
+    """Check one submission (and its Idempotency-Key) against a version; SurveyError names the fault."""
+    key = item.idempotency_key
+    if key is not None:
+        if not key.strip() or len(key) > 255:
+            raise SurveyError("Idempotency-Key must be 1 to 255 characters.", field=key_field)
+        item.digest = item.digest or request_hash(item.submission.__dict__)
+    rows, embedded, language = _checked(spec_of(version), item.submission, now)
+    return CaptureJob(survey=survey, version=version, item=item, rows=rows, embedded=embedded,
+                      language=language, key_field=key_field)
+
+
+def _raw_insert(model: type[Model], objects: list[Any], *, returning: bool) -> None:
+    """INSERT model instances with prepared statements, as ``bulk_create`` would store them (each
+    field's own ``pre_save`` and ``get_db_prep_save``) but without building a query per call: on the
+    capture path the ORM's query compilation cost more than the rows' writing. With ``returning`` the
+    new primary keys are set on the instances."""
+    if not objects:
+        return
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    qn = connection.ops.quote_name
+    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(fields))})")
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects]
+    with connection.cursor() as cursor:
+        if not returning:
+            cursor.executemany(sql, rows)
+            return
+        if connection.vendor == "postgresql":
+            sql += f" RETURNING {qn(model._meta.pk.column)}"
+        for obj, params in zip(objects, rows, strict=True):
+            cursor.execute(sql, params)
+            obj.pk = cursor.fetchone()[0] if connection.vendor == "postgresql" else cursor.lastrowid
+            obj._state.adding = False
+            obj._state.db = connection.alias
+
+
+def _insert_jobs(jobs: list[CaptureJob], now: datetime) -> None:
+    """Write the jobs' responses, answers and idempotency records (in the caller's transaction)."""
+    responses = []
+    for job in jobs:
+        sub = job.item.submission
+        contact = upsert_contact(org=job.survey.org, data=sub.contact) if sub.contact is not None else None
+        at = sub.submitted_at or now
+        responses.append(Response(
+            org_id=job.survey.org_id, survey_id=job.survey.pk, version=job.version, contact=contact,
+            account_id=contact.account_id if contact else None,
+            status=ResponseStatus.COMPLETE if sub.complete else ResponseStatus.PARTIAL,
+            started_at=at, submitted_at=at, channel=(sub.channel or "api")[:32],
+            language=job.language or (contact.language if contact else spec_of(job.version).default_language),
+            touchpoint=(sub.touchpoint or job.survey.touchpoint)[:120], embedded=job.embedded))
+    _raw_insert(Response, responses, returning=True)
+    answers: list[Answer] = []
+    records: list[IdempotencyRecord] = []
+    for response, job in zip(responses, jobs, strict=True):
+        answers += [Answer(response_id=response.pk, question_key=r.key, number=r.number,
+                           choices=list(r.choices), text=r.text[:MAX_TEXT]) for r in job.rows]
+        body = response_body(response)
+        job.result = Recorded(201, body, response.pk)
+        if job.item.idempotency_key is not None:
+            records.append(IdempotencyRecord(org_id=job.survey.org_id, scope=_scope(job.survey.pk),
+                                             key=job.item.idempotency_key, request_hash=job.item.digest or "",
+                                             status_code=201, body=body, created_at=now))
+    _raw_insert(Answer, answers, returning=False)
+    _raw_insert(IdempotencyRecord, records, returning=False)
+
+
+def stored_records(org_id: int, scope: str, keys: list[str]) -> list[IdempotencyRecord]:
+    """The idempotency records of these keys (one indexed SELECT, without the ORM's query building)."""
+    if not keys:
+        return []
+    table = IdempotencyRecord._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT key, request_hash, status_code, body FROM {table} "  # noqa: S608
+                       f"WHERE org_id = %s AND scope = %s AND key IN ({', '.join(['%s'] * len(keys))})",
+                       [org_id, scope, *keys])
+        rows = cursor.fetchall()
+    return [IdempotencyRecord(org_id=org_id, scope=scope, key=key, request_hash=digest, status_code=status,
+                              body=json.loads(body) if isinstance(body, str | bytes) else body)
+            for key, digest, status, body in rows]
+
+
+def _write_jobs(jobs: list[CaptureJob]) -> None:
+    """Store a group of validated jobs in one transaction and set each job's result.
+
+    A key already stored replays its first result (or is a 422 with another body); a key repeated in
+    the group answers as its first job. If another process takes a key meanwhile (IntegrityError),
+    each job is retried on its own so that one conflict cannot fail the others."""
+    wanted: dict[tuple[int, str], list[str]] = {}
+    for job in jobs:
+        if job.ident is not None:
+            wanted.setdefault(job.ident[:2], []).append(job.ident[2])
+    known: dict[tuple[int, str, str], IdempotencyRecord] = {}
+    for (org_id, scope), keys in wanted.items():
+        for record in stored_records(org_id, scope, keys):
+            known[(org_id, scope, record.key)] = record
+    first: dict[tuple[int, str, str], CaptureJob] = {}
+    todo: list[CaptureJob] = []
+    repeats: list[CaptureJob] = []
+    for job in jobs:
+        ident = job.ident
+        if ident is not None and ident in known:
+            try:
+                job.result = _replay_or_conflict(known[ident], job.item.digest or "", job.key_field)
+            except SurveyError as exc:
+                job.result = exc
+        elif ident is not None and ident in first:
+            repeats.append(job)
+        else:
+            if ident is not None:
+                first[ident] = job
+            todo.append(job)
+    if todo:
+        now = timezone.now()
+        try:
+            with write_slot(), transaction.atomic():
+                _insert_jobs(todo, now)
+        except IntegrityError:
+            for job in todo:
+                try:
+                    job.result = record_response(survey=job.survey, submission=job.item.submission,
+                                                 idempotency_key=job.item.idempotency_key,
+                                                 digest=job.item.digest, version=job.version)
+                except SurveyError as exc:
+                    job.result = exc
+    for job in repeats:
+        ident = job.ident
+        assert ident is not None
+        original = first[ident]
+        if isinstance(original.result, Recorded) and job.item.digest == original.item.digest:
+            job.result = Recorded(original.result.status_code, original.result.body, original.result.response_id,
+                                  replayed=True)
+        elif isinstance(original.result, SurveyError) and job.item.digest == original.item.digest:
+            job.result = original.result
+        else:
+            job.result = SurveyError("Idempotency-Key was already used with a different body.",
+                                     field=job.key_field, status=422)
+
+
+_QUEUE: list[CaptureJob] = []
+_QUEUE_LOCK = threading.Lock()
+_GROUP_LOCK = threading.Lock()
+
+
+def commit_jobs(jobs: list[CaptureJob]) -> None:
+    """Write the jobs, grouped with whatever other threads of this process are writing (group commit).
+
+    Each caller queues its jobs and waits for the group lock; whoever holds it writes everything
+    queued so far in one transaction, so under load many responses share one commit (and one fsync)
+    while each caller still gets its answer only after its own rows are durable."""
+    with _QUEUE_LOCK:
+        _QUEUE.extend(jobs)
+    with _GROUP_LOCK:
+        if any(job.result is None and job.failure is None for job in jobs):
+            with write_slot():  # taken before the queue is read: who queued while we waited joins in
+                with _QUEUE_LOCK:
+                    group = list(_QUEUE)
+                    _QUEUE.clear()
+                try:
+                    _write_jobs(group)
+                except BaseException as exc:
+                    for job in group:
+                        if job.result is None:
+                            job.failure = exc
+    for job in jobs:
+        if job.failure is not None:
+            raise job.failure
+
+
 def record_batch(*, survey: Survey, items: list[BatchItem]) -> list[Recorded | SurveyError]:
     """Record many responses: each item is validated on its own (a bad one is reported, the good ones
     are stored), then all good ones are written in one transaction with bulk inserts. Items that carry
     an Idempotency-Key already used (before or earlier in this batch) replay the first result."""
     org = survey.org
-    scope = f"survey:{survey.pk}:responses"
     _require_open(survey)
     version = current_version(survey)
-    spec = spec_of(version)
     keys = [i.idempotency_key for i in items if i.idempotency_key]
-    known = {r.key: r for r in IdempotencyRecord.objects.filter(org=org, scope=scope, key__in=keys)}
+    known = {r.key: r for r in IdempotencyRecord.objects.filter(org=org, scope=_scope(survey.pk), key__in=keys)}
     results: list[Recorded | SurveyError | None] = [None] * len(items)
-    pending: list[tuple[int, BatchItem, list[survey_spec.AnswerRow], dict[str, str]]] = []
-    first_in_batch: dict[str, int] = {}
+    jobs: list[tuple[int, CaptureJob]] = []
     now = timezone.now()
     for index, item in enumerate(items):
-        key = item.idempotency_key
         try:
-            if key is not None:
-                if not key.strip() or len(key) > 255:
-                    raise SurveyError("Idempotency-Key must be 1 to 255 characters.", field="idempotency_key")
-                digest = item.digest or request_hash(item.submission.__dict__)
-                item.digest = digest
-                if key in known:
-                    if known[key].request_hash != digest:
-                        raise SurveyError("Idempotency-Key was already used with a different body.",
-                                          field="idempotency_key", status=422)
-                    results[index] = Recorded(known[key].status_code, known[key].body, known[key].body.get("id"),
-                                              replayed=True)
-                    continue
-                if key in first_in_batch:
-                    continue  # resolved after the insert, from the first item with this key
-                first_in_batch[key] = index
-            rows, embedded, _language = _checked(spec, item.submission, now)
-            pending.append((index, item, rows, embedded))
+            if item.idempotency_key in known:  # a replay needs no validation (the survey may have changed)
+                item.digest = item.digest or request_hash(item.submission.__dict__)
+                results[index] = _replay_or_conflict(known[item.idempotency_key], item.digest, "idempotency_key")
+                continue
+            jobs.append((index, validate_job(survey, version, item, now, key_field="idempotency_key")))
         except SurveyError as exc:
-            if key is not None and first_in_batch.get(key) == index:
-                del first_in_batch[key]
             results[index] = exc
-    if pending:
-        try:
-            with write_slot(), transaction.atomic():
-                responses = []
-                for _index, item, _rows, embedded in pending:
-                    sub = item.submission
-                    contact = upsert_contact(org=org, data=sub.contact) if sub.contact is not None else None
-                    at = sub.submitted_at or now
-                    responses.append(Response(
-                        org=org, survey=survey, version=version, contact=contact,
-                        account_id=contact.account_id if contact else None,
-                        status=ResponseStatus.COMPLETE if sub.complete else ResponseStatus.PARTIAL,
-                        started_at=at, submitted_at=at, channel=(sub.channel or "api")[:32],
-                        language=(sub.language or "").lower() or (contact.language if contact else
-                                                                   spec.default_language),
-                        touchpoint=(sub.touchpoint or survey.touchpoint)[:120], embedded=embedded))
-                Response.objects.bulk_create(responses, batch_size=500)
-                answers = []
-                records = []
-                for response, (index, item, rows, _embedded) in zip(responses, pending, strict=True):
-                    answers += [Answer(response_id=response.pk, question_key=r.key, number=r.number,
-                                       choices=list(r.choices), text=r.text[:MAX_TEXT]) for r in rows]
-                    response.version = version
-                    body = response_body(response)
-                    results[index] = Recorded(201, body, response.pk)
-                    if item.idempotency_key is not None:
-                        records.append(IdempotencyRecord(org=org, scope=scope, key=item.idempotency_key,
-                                                         request_hash=item.digest or "", status_code=201, body=body))
-                Answer.objects.bulk_create(answers, batch_size=2000)
-                IdempotencyRecord.objects.bulk_create(records, batch_size=1000)
-        except IntegrityError:
-            # A concurrent request took one of the keys: fall back to one transaction per item.
-            for index, item, _rows, _embedded in pending:
-                try:
-                    results[index] = record_response(survey=survey, submission=item.submission,
-                                                     idempotency_key=item.idempotency_key, digest=item.digest,
-                                                     version=version)
-                except SurveyError as exc:
-                    results[index] = exc
-    for index, item in enumerate(items):  # repeats of a key inside this batch answer as its first item
-        if results[index] is None and item.idempotency_key in first_in_batch:
-            first = results[first_in_batch[item.idempotency_key]]
-            if isinstance(first, Recorded) and item.digest == items[first_in_batch[item.idempotency_key]].digest:
-                results[index] = Recorded(first.status_code, first.body, first.response_id, replayed=True)
-            else:
-                results[index] = SurveyError("Idempotency-Key was already used with a different body.",
-                                             field="idempotency_key", status=422)
+    commit_jobs([job for _index, job in jobs])
+    for index, job in jobs:
+        results[index] = job.result
     return [r if r is not None else SurveyError("not processed") for r in results]
 
 

@@ -1,0 +1,103 @@
+"""A WSGI layer in front of Django that serves single response captures on the fast path.
+
+``POST /api/v1/surveys/{id}/responses`` with ``Authorization: Bearer <key>`` and a JSON body goes to
+:func:`cxloop.surveys.capture.capture`. When that answers, the answer is sent with the same security
+headers Django's middleware would add. When it declines (any error, any unusual request), the request
+— its body restored — continues into Django unchanged, so there is one meaning of every error."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+
+from cxloop.surveys import capture
+from cxloop.web.middleware import CSP, PERMISSIONS
+
+log = logging.getLogger("cxloop.capture")
+
+ROUTE = re.compile(r"^/api/v1/surveys/([0-9]{1,18})/responses/?$")
+MAX_BODY = 1024 * 1024
+REASONS = {200: "OK", 201: "Created", 409: "Conflict", 422: "Unprocessable Entity"}
+
+StartResponse = Callable[..., Any]
+WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
+
+
+def _headers(secure: bool, length: int) -> list[tuple[str, str]]:
+    headers = [
+        ("Content-Type", "application/json; charset=utf-8"),
+        ("Content-Length", str(length)),
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", settings.SECURE_REFERRER_POLICY or "same-origin"),
+        ("Cross-Origin-Opener-Policy", settings.SECURE_CROSS_ORIGIN_OPENER_POLICY or "same-origin"),
+        ("X-Frame-Options", settings.X_FRAME_OPTIONS),
+        ("Content-Security-Policy", CSP),
+        ("Permissions-Policy", PERMISSIONS),
+    ]
+    if secure and settings.SECURE_HSTS_SECONDS:
+        headers.append(("Strict-Transport-Security", f"max-age={settings.SECURE_HSTS_SECONDS}"))
+    return headers
+
+
+def _secure(environ: dict[str, Any]) -> bool:
+    proxy = getattr(settings, "SECURE_PROXY_SSL_HEADER", None)
+    if proxy and environ.get(proxy[0]) == proxy[1]:
+        return True
+    return bool(environ.get("wsgi.url_scheme") == "https")
+
+
+class CaptureGateway:
+    def __init__(self, app: WSGIApp) -> None:
+        self.app = app
+
+    def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        answered = None
+        if environ.get("REQUEST_METHOD") == "POST" and not environ.get("QUERY_STRING"):
+            match = ROUTE.match(environ.get("PATH_INFO", ""))
+            if match is not None:
+                answered = self._try(environ, int(match.group(1)))
+        if answered is None:
+            return self.app(environ, start_response)
+        body = json.dumps(answered.body).encode()
+        start_response(f"{answered.status} {REASONS.get(answered.status, 'OK')}",
+                       _headers(_secure(environ), len(body)))
+        return [body]
+
+    def _try(self, environ: dict[str, Any], survey_id: int) -> capture.Answered | None:
+        auth = environ.get("HTTP_AUTHORIZATION", "")
+        if not auth.startswith("Bearer ") or not environ.get("CONTENT_TYPE", "").startswith("application/json"):
+            return None
+        if getattr(settings, "SECURE_SSL_REDIRECT", False) and not _secure(environ):
+            return None  # Django redirects it
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or "")
+        except ValueError:
+            return None
+        if not 0 < length <= MAX_BODY:
+            return None
+        raw = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(raw)  # Django reads it again if the fast path declines
+        try:
+            payload = json.loads(raw)
+        except ValueError:
+            return None
+        close_old_connections()
+        try:
+            return capture.capture(api_key=auth[7:].strip(), survey_id=survey_id, payload=payload,
+                                   idempotency_key=environ.get("HTTP_IDEMPOTENCY_KEY"))
+        except Exception:  # nothing was committed (the write is one transaction): Django tries again
+            log.exception("capture fast path failed; handing the request to the full path")
+            return None
+        finally:
+            close_old_connections()
+
+
+def wrap(app: WSGIApp) -> WSGIApp:
+    return CaptureGateway(app)
