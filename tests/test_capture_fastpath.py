@@ -15,7 +15,6 @@ import pytest
 from django.core.signals import request_started
 from django.db import close_old_connections, connection
 from django.utils import timezone
-
 from tests.test_capture import DEFINITION
 
 pytestmark = pytest.mark.django_db(transaction=True)
