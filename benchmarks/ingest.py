@@ -1,13 +1,16 @@
 #!/usr/bin/env python3
-"""Benchmark: response ingestion through the real server (`cxloop serve`, gunicorn) on SQLite and on
-PostgreSQL, with 32 concurrent clients driven by wrk (Debian package `wrk`).
+"""Benchmark: response ingestion through the real server (`cxloop serve`: granian by default, or
+gunicorn) on SQLite and on PostgreSQL, with 32 concurrent clients driven by wrk (Debian package `wrk`).
+
+- floor:  GET /healthz (one SELECT 1 through Django), what the server and stack can do at all.
 
 - single: POST /api/v1/surveys/{id}/responses, one response per request, each with its own
   Idempotency-Key; the 201 is sent after the commit (SQLite synchronous=FULL; PostgreSQL fsync on).
 - batch:  POST /api/v1/surveys/{id}/responses/batch with 1,000 responses per request.
 
 Afterwards the stored rows are counted and compared with the 2xx answers wrk saw.
-Usage: benchmarks/ingest.py [--seconds 15] [--backends sqlite,postgresql] [--workers N]
+Usage: benchmarks/ingest.py [--seconds 15] [--backends sqlite,postgresql] [--server granian|gunicorn]
+                           [--workers N] [--threads N]   (defaults: those of `cxloop serve`)
 Prints JSON lines; add them to docs/benchmarks.md.
 """
 
@@ -18,16 +21,16 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
+from localnet import free_port, wait_http  # noqa: E402
 
 SETUP = r"""
 import json, sys
@@ -77,24 +80,6 @@ end
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.3)
-    raise RuntimeError(f"{url} did not come up")
-
-
 def parse_wrk(text: str) -> dict[str, float]:
     def unit(value: str) -> float:
         m = re.match(r"([\d.]+)(us|ms|s)", value)
@@ -117,7 +102,8 @@ def parse_wrk(text: str) -> dict[str, float]:
     return out
 
 
-def run_backend(backend: str, seconds: int, workers: int, threads: int, work: Path) -> list[dict[str, object]]:
+def run_backend(backend: str, seconds: int, server_name: str, workers: int | None, threads: int | None,
+                work: Path) -> list[dict[str, object]]:
     from run_tests import postgres_cluster  # type: ignore[import-not-found]
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
@@ -133,11 +119,21 @@ def run_backend(backend: str, seconds: int, workers: int, threads: int, work: Pa
         setup = subprocess.run([sys.executable, "-c", SETUP], env=env, capture_output=True, text=True, check=True)
         info = json.loads(setup.stdout.strip().splitlines()[-1])
         port = free_port()
-        server = subprocess.Popen(
-            [sys.executable, "-m", "cxloop.cli", "serve", "--port", str(port), "--workers", str(workers),
-             "--threads", str(threads)], env=env, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        cmd = [sys.executable, "-m", "cxloop.cli", "serve", "--port", str(port), "--server", server_name]
+        cmd += ["--workers", str(workers)] if workers else []
+        cmd += ["--threads", str(threads)] if threads else []
+        server = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True)
+        assert server.stdout is not None
+        banner = server.stdout.readline().strip()  # "cxloop serving on … (granian, 2 workers)"
+        threading.Thread(target=server.stdout.read, daemon=True).start()  # keep the pipe drained
         base = f"http://127.0.0.1:{port}"
         wait_http(f"{base}/healthz")
+        common = {"backend": backend, "clients": 32, "server": banner.partition("(")[2].rstrip(")"),
+                  "seconds": seconds}
+        floor = subprocess.run(["wrk", "-t2", "-c32", f"-d{seconds}s", "--latency", f"{base}/healthz"],
+                               capture_output=True, text=True, check=True).stdout
+        results.append({"benchmark": "healthz_floor", **common, **parse_wrk(floor)})
         lua = work / "single.lua"
         lua.write_text(SINGLE_LUA.replace("PREFIX", "warm"))
         headers = ["-H", f"Authorization: Bearer {info['key']}", "-H", "Content-Type: application/json"]
@@ -151,8 +147,7 @@ def run_backend(backend: str, seconds: int, workers: int, threads: int, work: Pa
         stats = parse_wrk(single)
         stored = subprocess.run([sys.executable, "-c", COUNT], env=env, capture_output=True, text=True,
                                 check=True).stdout.split()
-        results.append({"benchmark": "ingest_single", "backend": backend, "clients": 32, "workers": workers,
-                        "threads": threads, "seconds": seconds, **stats,
+        results.append({"benchmark": "ingest_single", **common, **stats,
                         "stored_responses": int(stored[0]) - before_single})
 
         items = [{"answers": {"nps": i % 11}, "channel": "api", "embedded": {"order_id": f"B-{i}"}}
@@ -167,8 +162,7 @@ def run_backend(backend: str, seconds: int, workers: int, threads: int, work: Pa
         after = subprocess.run([sys.executable, "-c", COUNT], env=env, capture_output=True, text=True,
                                check=True).stdout.split()
         added = int(after[0]) - before
-        results.append({"benchmark": "ingest_batch", "backend": backend, "clients": 32, "workers": workers,
-                        "threads": threads, "seconds": seconds, "batch_size": 1000, **bstats,
+        results.append({"benchmark": "ingest_batch", **common, "batch_size": 1000, **bstats,
                         "responses_per_s": round(added / seconds, 1), "stored_responses": added})
     finally:
         if server is not None:
@@ -186,15 +180,17 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=int, default=15)
     parser.add_argument("--backends", default="sqlite,postgresql")
-    parser.add_argument("--workers", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--server", choices=["granian", "gunicorn"], default="granian")
+    parser.add_argument("--workers", type=int, default=None)
+    parser.add_argument("--threads", type=int, default=None)
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         print("wrk is needed: apt-get install wrk", file=sys.stderr)
         return 2
     with tempfile.TemporaryDirectory(prefix="cxloop-ingest-") as tmp:
         for backend in args.backends.split(","):
-            for row in run_backend(backend.strip(), args.seconds, args.workers, args.threads, Path(tmp)):
+            for row in run_backend(backend.strip(), args.seconds, args.server, args.workers, args.threads,
+                                   Path(tmp)):
                 print(json.dumps(row), flush=True)
     return 0
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+
+from localnet import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -40,12 +41,6 @@ def _pg_bindir() -> Path | None:
     return None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @contextmanager
 def postgres_cluster(*, durable: bool = False) -> Iterator[str]:
     """Yield a postgresql:// URL of a fresh cluster; stop and delete it afterwards. Tests run it with
@@ -62,7 +57,7 @@ def postgres_cluster(*, durable: bool = False) -> Iterator[str]:
         prefix = ["runuser", "-u", "postgres", "--"]
         shutil.chown(base, "postgres")
         shutil.chown(sock, "postgres")
-    port = _free_port()
+    port = free_port()
     log = base / "server.log"
 
     def run(*cmd: str) -> None:

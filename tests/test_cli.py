@@ -7,7 +7,6 @@ import http.cookiejar
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -20,6 +19,7 @@ from typing import Any
 
 import pytest
 from django.core.management import CommandError, call_command
+from scripts.localnet import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMANDS = ["demo", "serve", "worker", "migrate", "createadmin", "apikey", "survey", "import", "check"]
@@ -87,24 +87,6 @@ def test_createadmin_derives_the_slug_and_apikey_prints_only_the_key() -> None:
         call_command("createadmin", email="x@example.com", org="X", password="123")
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-def _wait_http(url: str, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                if r.status == 200:
-                    return
-        except (urllib.error.URLError, ConnectionError, OSError):
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not come up")
-
-
 def test_demo_serve_worker_end_to_end(tmp_path: Path) -> None:
     from aiosmtpd.controller import Controller
 
@@ -115,10 +97,10 @@ def test_demo_serve_worker_end_to_end(tmp_path: Path) -> None:
             received.append(envelope.content)
             return "250 OK"
 
-    smtp_port = _free_port()
+    smtp_port = free_port()
     smtp = Controller(Handler(), hostname="127.0.0.1", port=smtp_port)
     smtp.start()
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
     env.update({"CXLOOP_DATA_DIR": str(tmp_path / "data"), "CXLOOP_SMTP_URL": f"smtp://127.0.0.1:{smtp_port}",
                 "CXLOOP_BASE_URL": f"http://127.0.0.1:{port}"})
@@ -142,7 +124,7 @@ def test_demo_serve_worker_end_to_end(tmp_path: Path) -> None:
                                    "--workers", "2", "--with-worker"], env=env, cwd=ROOT,
                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         base = f"http://127.0.0.1:{port}"
-        _wait_http(f"{base}/healthz")
+        wait_http(f"{base}/healthz")
         with urllib.request.urlopen(f"{base}/healthz") as r:
             assert json.loads(r.read()) == {"status": "ok", "database": "ok", "vendor": "sqlite"}
 

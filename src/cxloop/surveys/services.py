@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-from django.db import IntegrityError, connection, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
@@ -475,29 +475,47 @@ def validate_job(survey: Survey, version: SurveyVersion, item: BatchItem, now: d
                       language=language, key_field=key_field)
 
 
-def _raw_insert(model: type[Model], objects: list[Any], *, returning: bool) -> None:
-    """INSERT model instances with prepared statements, as ``bulk_create`` would store them (each
-    field's own ``pre_save`` and ``get_db_prep_save``) but without building a query per call: on the
-    capture path the ORM's query compilation cost more than the rows' writing. With ``returning`` the
-    new primary keys are set on the instances."""
+def _raw_insert(model: type[Model], objects: list[Any]) -> None:
+    """INSERT model instances with plain statements, as ``bulk_create`` would store them (each field's
+    own ``pre_save`` and ``get_db_prep_save``) but without building a query per call: on the capture
+    path the ORM's query compilation cost more than writing the rows. The new primary keys are set on
+    the instances (multi-row INSERT … RETURNING gives them in row order, which Django's own
+    ``bulk_create`` relies on too)."""
     if not objects:
         return
+    conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection itself, not the per-access proxy
     fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    qn = connection.ops.quote_name
+    qn = conn.ops.quote_name
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608
+    one = f"({', '.join(['%s'] * len(fields))})"
+    rows = [[f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields] for obj in objects]
+    pk = qn(model._meta.pk.column)
+    with conn.cursor() as cursor:
+        for start in range(0, len(objects), 200):
+            chunk = rows[start:start + 200]
+            cursor.execute(f"{head}{', '.join([one] * len(chunk))} RETURNING {pk}",
+                           [value for row in chunk for value in row])
+            for obj, (new_pk,) in zip(objects[start:start + 200], cursor.fetchall(), strict=True):
+                obj.pk = new_pk
+                obj._state.adding = False
+                obj._state.db = conn.alias
+
+
+def _insert_values(model: type[Model], values: list[dict[str, Any]]) -> None:
+    """INSERT rows given as {attname: value} (missing fields take their default), each value prepared
+    by its field as the ORM would, without building model instances (answers come by the thousand)."""
+    if not values:
+        return
+    conn = connections[DEFAULT_DB_ALIAS]
+    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    defaults = {f.attname: f.get_default() for f in fields}
+    qn = conn.ops.quote_name
     sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
            f"VALUES ({', '.join(['%s'] * len(fields))})")
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields] for obj in objects]
-    with connection.cursor() as cursor:
-        if not returning:
-            cursor.executemany(sql, rows)
-            return
-        if connection.vendor == "postgresql":
-            sql += f" RETURNING {qn(model._meta.pk.column)}"
-        for obj, params in zip(objects, rows, strict=True):
-            cursor.execute(sql, params)
-            obj.pk = cursor.fetchone()[0] if connection.vendor == "postgresql" else cursor.lastrowid
-            obj._state.adding = False
-            obj._state.db = connection.alias
+    rows = [[f.get_db_prep_save(row[f.attname] if f.attname in row else defaults[f.attname], conn)
+             for f in fields] for row in values]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, rows)
 
 
 def _insert_jobs(jobs: list[CaptureJob], now: datetime) -> None:
@@ -514,20 +532,20 @@ def _insert_jobs(jobs: list[CaptureJob], now: datetime) -> None:
             started_at=at, submitted_at=at, channel=(sub.channel or "api")[:32],
             language=job.language or (contact.language if contact else spec_of(job.version).default_language),
             touchpoint=(sub.touchpoint or job.survey.touchpoint)[:120], embedded=job.embedded))
-    _raw_insert(Response, responses, returning=True)
-    answers: list[Answer] = []
-    records: list[IdempotencyRecord] = []
+    _raw_insert(Response, responses)
+    answers: list[dict[str, Any]] = []
+    records: list[dict[str, Any]] = []
     for response, job in zip(responses, jobs, strict=True):
-        answers += [Answer(response_id=response.pk, question_key=r.key, number=r.number,
-                           choices=list(r.choices), text=r.text[:MAX_TEXT]) for r in job.rows]
+        answers += [{"response_id": response.pk, "question_key": r.key, "number": r.number,
+                     "choices": list(r.choices), "text": r.text[:MAX_TEXT]} for r in job.rows]
         body = response_body(response)
         job.result = Recorded(201, body, response.pk)
         if job.item.idempotency_key is not None:
-            records.append(IdempotencyRecord(org_id=job.survey.org_id, scope=_scope(job.survey.pk),
-                                             key=job.item.idempotency_key, request_hash=job.item.digest or "",
-                                             status_code=201, body=body, created_at=now))
-    _raw_insert(Answer, answers, returning=False)
-    _raw_insert(IdempotencyRecord, records, returning=False)
+            records.append({"org_id": job.survey.org_id, "scope": _scope(job.survey.pk),
+                            "key": job.item.idempotency_key, "request_hash": job.item.digest or "",
+                            "status_code": 201, "body": body, "created_at": now})
+    _insert_values(Answer, answers)
+    _insert_values(IdempotencyRecord, records)
 
 
 def stored_records(org_id: int, scope: str, keys: list[str]) -> list[IdempotencyRecord]:
