@@ -211,3 +211,17 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
         f"cxloop: database={connection.vendor} passed={len(passed)} browser_tests_passed={browser} "
         f"postgres_only_passed={pg_only}"
     )
+
+
+def run_tasks_due_within(window: Any) -> int:
+    """Time travel on real rows: every queued task due within ``window`` (a ``timedelta``, e.g. a retry's
+    back-off) is made due now, then the queue runs. Tasks due later (a reminder in three days) stay put."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    now = timezone.now()
+    DBTaskResult.objects.filter(status="READY", run_after__lte=now + window).update(
+        run_after=now - timedelta(seconds=1))
+    return run_tasks()

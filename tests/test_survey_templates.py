@@ -146,7 +146,7 @@ def test_sus_and_umux_lite_rows() -> None:
     spec = ss.parse(st.TEMPLATES["sus"]())
     sus = spec.question("sus")
     assert sus.points == (1, 2, 3, 4, 5) and sus.required
-    assert sus.items[1].text["zh-hans"] == "我发现这个系统过于复杂。"
+    assert sus.items[1].text["zh-hans"] == "我觉得这个系统复杂得没有必要。"  # "unnecessarily", not "overly"
     answers = {f"sus.q{n}": str(1 + n % 5) for n in range(1, 11)}
     rows = ss.validate_answers(spec, answers)
     assert [r.key for r in rows] == [f"sus.q{n}" for n in range(1, 11)]
@@ -157,6 +157,50 @@ def test_sus_and_umux_lite_rows() -> None:
     with pytest.raises(ss.AnswerError) as info:
         ss.validate_answers(spec, {"umux_lite": {"ease": 7}})
     assert [p.path for p in info.value.problems] == ["answers.umux_lite.capabilities"]
+
+
+# Brooke's SUS alternates its tone: odd items positive, even items negative (scored 5 - x). A small keyword check
+# keeps each Chinese translation on the side of its English item: every negative item names its problem, and no
+# positive item carries a negation or one of those problem words.
+SUS_NEGATIVE = {
+    "zh-hans": {"q2": "没有必要", "q4": "需要技术人员", "q6": "不一致", "q8": "繁琐", "q10": "需要先学习"},
+    "zh-hant": {"q2": "沒有必要", "q4": "需要技術人員", "q6": "不一致", "q8": "繁瑣", "q10": "需要先學習"},
+}
+SUS_POSITIVE = {
+    "zh-hans": {"q1": "愿意经常使用", "q3": "容易使用", "q5": "整合得很好", "q7": "很快学会", "q9": "很有信心"},
+    "zh-hant": {"q1": "願意經常使用", "q3": "容易使用", "q5": "整合得很好", "q7": "很快學會", "q9": "很有信心"},
+}
+NEGATIONS = ("不", "没", "沒", "难", "難", "复杂", "複雜", "繁")
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "zh-hant"])
+def test_sus_items_keep_brookes_alternating_tone(language: str) -> None:
+    from cxloop.core.survey_standard import SUS_ITEMS
+
+    assert [item.key for item in SUS_ITEMS] == [f"q{n}" for n in range(1, 11)]
+    for n, item in enumerate(SUS_ITEMS, start=1):
+        text = item.text[language]
+        assert text.strip() and text.endswith("。"), (item.key, text)
+        assert "系统" in text if language == "zh-hans" else "系統" in text, (item.key, text)
+        if n % 2:
+            assert SUS_POSITIVE[language][item.key] in text, (item.key, text)
+            assert not any(word in text for word in NEGATIONS), (item.key, text)
+            assert not any(word in text for word in SUS_NEGATIVE[language].values()), (item.key, text)
+        else:
+            assert SUS_NEGATIVE[language][item.key] in text, (item.key, text)
+    spec = ss.parse(st.TEMPLATES["sus"]())
+    assert [i.text[language] for i in spec.question("sus").items] == [i.text[language] for i in SUS_ITEMS]
+
+
+def test_umux_lite_items_are_both_positive() -> None:
+    from cxloop.core.survey_standard import UMUX_LITE_ITEMS
+
+    assert [item.key for item in UMUX_LITE_ITEMS] == ["capabilities", "ease"]
+    for item in UMUX_LITE_ITEMS:
+        for language in ("zh-hans", "zh-hant"):
+            assert not any(word in item.text[language] for word in NEGATIONS), (item.key, item.text[language])
+    assert "功能" in UMUX_LITE_ITEMS[0].text["zh-hans"] and "需求" in UMUX_LITE_ITEMS[0].text["zh-hant"]
+    assert "容易使用" in UMUX_LITE_ITEMS[1].text["zh-hans"] and "容易使用" in UMUX_LITE_ITEMS[1].text["zh-hant"]
 
 
 def test_acsi_keys_scales_and_complaint_logic() -> None:

@@ -1,7 +1,7 @@
 """Standard wording for the standardised instruments, in zh-hans, zh-hant and en.
 
 * SUS: the ten items of Brooke (1996), "SUS: a 'quick and dirty' usability scale", 1-5 agreement.
-  The Chinese items follow the Chinese SUS in common use in Mainland and Taiwan usability practice.
+  The Chinese items are our translation, checked against published Chinese versions (sources at ``SUS_ITEMS``).
 * UMUX-Lite: the two items of Lewis, Utesch & Maher (2013), 1-7 agreement.
 * CES 2.0: the CEB/Gartner statement "The company made it easy for me to handle my issue.", 1-7 agreement.
 * NPS (0-10) and CSAT (1-5) anchor labels.
@@ -66,59 +66,80 @@ AGREEMENT_INTRO: Text = _t(
     "Based on your experience with this system, how much do you agree with each statement?",
 )
 
+# SUS (Brooke 1996). Odd items are positive, even items negative: the scoring (odd: x - 1, even: 5 - x) needs
+# the tone of every translation to match the English, so the Chinese wording keeps each item's polarity and its
+# hedges ("I think that I would …"). Checked (2026-11) against published Chinese versions:
+#   * MUMIN's Traditional Chinese SUS, as quoted in "SUS 系統使用性量表 (System Usability Scale)",
+#     https://htlintc.blogspot.com/2011/07/sus-system-usability-scale.html (also
+#     https://slidesplayer.com/amp/17373099);
+#   * the bilingual SUS form of CDR Lab, https://wylee-sudo.github.io/wenyuanlee/sus_measurment.html;
+#   * the Taiwanese notes at http://xxc.idv.tw/dokuwiki/system_usability_scale;
+#   * for the validated Chinese versions: Sheu, Fu & Shih (2017), "Pre-Testing the Chinese Version of the System
+#     Usability Scale (C-SUS)", https://library.apsce.net/index.php/ICCE/article/view/2157, and Wang, Lei & Liu
+#     (2019), "Chinese System Usability Scale: Translation, Revision, Psychological Measurement", IJHCI,
+#     https://doi.org/10.1080/10447318.2019.1700644 (item texts of those two not reproduced here).
+# The wording below is our own translation of Brooke's free-to-use items, informed by those versions, not a copy.
+# Where the versions disagree we follow the English: q2 "unnecessarily complex" is 复杂得没有必要 (not 过于复杂,
+# "overly complex"); q8 "cumbersome" is 繁琐 (not 非常困难, "very difficult", which repeats q3, nor 笨拙, which
+# describes a clumsy person). zh-hant is written as used in Taiwan (協助 for the technical person's support).
 SUS_ITEMS: tuple[Item, ...] = (
-    Item("q1", _t(
-        "我愿意经常使用这个系统。",
+    Item("q1", _t(  # positive
+        "我认为我会愿意经常使用这个系统。",
         "我想我會願意經常使用這個系統。",
         "I think that I would like to use this system frequently.",
     )),
-    Item("q2", _t(
-        "我发现这个系统过于复杂。",
-        "我覺得這個系統過於複雜。",
+    Item("q2", _t(  # negative
+        "我觉得这个系统复杂得没有必要。",
+        "我覺得這個系統複雜得沒有必要。",
         "I found the system unnecessarily complex.",
     )),
-    Item("q3", _t(
+    Item("q3", _t(  # positive
         "我认为这个系统容易使用。",
-        "我認為這個系統很容易使用。",
+        "我認為這個系統容易使用。",
         "I thought the system was easy to use.",
     )),
-    Item("q4", _t(
-        "我认为我需要技术人员的支持才能使用这个系统。",
-        "我想我需要技術人員的協助才能使用這個系統。",
+    Item("q4", _t(  # negative
+        "我认为我会需要技术人员的支持才能使用这个系统。",
+        "我想我會需要技術人員的協助才能使用這個系統。",
         "I think that I would need the support of a technical person to be able to use this system.",
     )),
-    Item("q5", _t(
+    Item("q5", _t(  # positive
         "我发现这个系统中的各项功能整合得很好。",
         "我覺得這個系統的各項功能整合得很好。",
         "I found the various functions in this system were well integrated.",
     )),
-    Item("q6", _t(
+    Item("q6", _t(  # negative
         "我认为这个系统中存在太多不一致的地方。",
         "我認為這個系統有太多不一致的地方。",
         "I thought there was too much inconsistency in this system.",
     )),
-    Item("q7", _t(
-        "我认为大多数人能很快学会使用这个系统。",
+    Item("q7", _t(  # positive
+        "我想大多数人都能很快学会使用这个系统。",
         "我想大部分的人都能很快學會使用這個系統。",
         "I would imagine that most people would learn to use this system very quickly.",
     )),
-    Item("q8", _t(
-        "我发现这个系统使用起来非常笨拙。",
-        "我覺得這個系統用起來非常笨拙。",
+    Item("q8", _t(  # negative
+        "我觉得这个系统用起来非常繁琐。",
+        "我覺得這個系統用起來非常繁瑣。",
         "I found the system very cumbersome to use.",
     )),
-    Item("q9", _t(
+    Item("q9", _t(  # positive
         "使用这个系统时我感到很有信心。",
         "使用這個系統時，我覺得很有信心。",
         "I felt very confident using the system.",
     )),
-    Item("q10", _t(
-        "在使用这个系统之前，我需要学习很多东西。",
+    Item("q10", _t(  # negative
+        "在开始使用这个系统之前，我需要先学习很多东西。",
         "在開始使用這個系統之前，我需要先學習很多東西。",
         "I needed to learn a lot of things before I could get going with this system.",
     )),
 )
 
+# UMUX-Lite (Lewis, Utesch & Maher 2013): "[This system's] capabilities meet my requirements." and "[This system]
+# is easy to use.", both positive; English wording checked against MeasuringU, "The UMUX-Lite Usefulness Item",
+# https://measuringu.com/umux-lite-useful-alternative/. No published Chinese UMUX-Lite was found; the Chinese is our
+# translation: "easy to use" is 容易使用 as in SUS q3, "capabilities" 功能, "meet my requirements" 满足我的需求
+# (Mainland) / 符合我的需求 (Taiwan).
 UMUX_LITE_ITEMS: tuple[Item, ...] = (
     Item("capabilities", _t(
         "这个系统的功能满足我的需求。",

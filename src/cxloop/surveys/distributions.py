@@ -121,11 +121,26 @@ def run_due(*, now: datetime | None = None) -> int:
 
 
 def funnel(survey: Survey) -> list[dict[str, Any]]:
-    """Per distribution (and the API / ad-hoc invitations without one): sent → opened → started → completed."""
+    """Per distribution (and the API / ad-hoc invitations without one): sent → opened → started → completed,
+    and the e-mails that did not go out: ``failed`` (the invitation e-mail was given up: refused with a 5xx,
+    or every attempt failed), ``retrying`` (an attempt failed, the next is queued) and ``reminder_failed``."""
     rows = (SurveyInvitation.objects.filter(survey=survey).values("distribution_id", "distribution__name")
             .annotate(created=Count("id"), sent=Count("id", filter=Q(sent_at__isnull=False)),
                       opened=Count("id", filter=Q(opened_at__isnull=False)),
                       started=Count("id", filter=Q(started_at__isnull=False)),
-                      completed=Count("id", filter=Q(completed_at__isnull=False)))
+                      completed=Count("id", filter=Q(completed_at__isnull=False)),
+                      failed=Count("id", filter=Q(failed_at__isnull=False)),
+                      retrying=Count("id", filter=Q(sent_at__isnull=True, failed_at__isnull=True,
+                                                    send_attempts__gt=0, completed_at__isnull=True,
+                                                    contact__unsubscribed_at__isnull=True)),
+                      reminder_failed=Count("id", filter=Q(reminder_failed_at__isnull=False)))
             .order_by("distribution_id"))
     return [dict(r) for r in rows]
+
+
+def failed_sends(survey: Survey) -> list[SurveyInvitation]:
+    """The invitations whose e-mail (or reminder) was given up, newest failure first, with the reason in
+    ``last_error`` — for a list under the funnel, or to fix the addresses and invite again."""
+    return list(SurveyInvitation.objects.filter(survey=survey)
+                .filter(Q(failed_at__isnull=False) | Q(reminder_failed_at__isnull=False))
+                .select_related("contact", "distribution").order_by("-last_error_at", "-pk"))

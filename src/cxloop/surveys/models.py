@@ -124,7 +124,8 @@ class Distribution(models.Model):
 
 
 class SurveyInvitation(models.Model):
-    """A personal link: one response per token, the contact attached, a funnel of timestamps."""
+    """A personal link: one response per token, the contact attached, a funnel of timestamps, and the
+    delivery record of its e-mail (attempts, last error, given up)."""
 
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
     survey = models.ForeignKey(Survey, on_delete=models.CASCADE, related_name="invitations")
@@ -143,6 +144,15 @@ class SurveyInvitation(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
     expires_at = models.DateTimeField(null=True, blank=True)
+    # Delivery of the e-mail and its reminder (``surveys.tasks.send_survey_invitation``): attempts made so far
+    # (each claims its number, so no two workers send the same attempt), the last SMTP error of either, and
+    # when the e-mail was given up (a 5xx refusal, or ``orgs.tasks.MAX_ATTEMPTS`` failed attempts).
+    send_attempts = models.PositiveSmallIntegerField(default=0)
+    reminder_attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    reminder_failed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ("-created_at",)
@@ -199,7 +209,8 @@ class Answer(models.Model):
     text = models.TextField(blank=True)
 
     class Meta:
-        indexes: ClassVar = [models.Index(fields=["response", "question_key"], name="answer_response_key")]
+        # The unique constraint's index serves lookups by response (and key); a second index on the
+        # same columns only made every answer cost one more B-tree write.
         constraints: ClassVar = [
             models.UniqueConstraint(fields=["response", "question_key"], name="answer_unique_key")
         ]

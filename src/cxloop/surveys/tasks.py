@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
+import logging
+
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django_tasks import task
 
+logger = logging.getLogger(__name__)
+
 
 @task(queue_name="email")
-def send_survey_invitation(*, invitation_id: int, reminder: bool = False) -> str:
+def send_survey_invitation(*, invitation_id: int, reminder: bool = False, attempt: int = 1) -> str:
     """E-mail a personal invitation (or its one reminder) in the contact's language.
 
-    Skips quietly when the survey was answered, the contact unsubscribed, or the reminder was sent."""
+    Skips quietly when the survey was answered, the contact unsubscribed, or the e-mail (reminder) was
+    sent or given up. A send that fails is recorded on the invitation (``send_attempts`` /
+    ``reminder_attempts``, ``last_error``) and retried by re-enqueueing this task with back-off
+    (``orgs.tasks.RETRY_DELAYS``); a 5xx refusal or the last failed attempt sets ``failed_at`` /
+    ``reminder_failed_at``. Attempt ``n`` runs only while the counter stands at ``n - 1``, and the counter is
+    moved with a conditional UPDATE before sending, so a duplicate or stale task never sends a second copy."""
     from cxloop.core import survey_spec
+    from cxloop.orgs.tasks import SEND_ERRORS, deliver
     from cxloop.surveys.invitations import REMINDER_AFTER, personal_link, unsubscribe_link
     from cxloop.surveys.models import SurveyInvitation
     from cxloop.surveys.services import current_version, spec_of
@@ -29,6 +39,10 @@ def send_survey_invitation(*, invitation_id: int, reminder: bool = False) -> str
         return "unsubscribed"
     if reminder and invitation.reminded_at is not None:
         return "already reminded"
+    if not reminder and invitation.sent_at is not None:
+        return "already sent"
+    if (invitation.reminder_failed_at if reminder else invitation.failed_at) is not None:
+        return "given up"
     if not invitation.survey.is_open:
         return "closed"
     spec = spec_of(current_version(invitation.survey))
@@ -52,16 +66,48 @@ def send_survey_invitation(*, invitation_id: int, reminder: bool = False) -> str
                  "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
     )
     message.attach_alternative(html, "text/html")
-    message.send()
+    done, counter, given_up = (("reminded_at", "reminder_attempts", "reminder_failed_at") if reminder
+                               else ("sent_at", "send_attempts", "failed_at"))
+    claimed = SurveyInvitation.objects.filter(
+        pk=invitation.pk, **{f"{done}__isnull": True, f"{given_up}__isnull": True, counter: attempt - 1}
+    ).update(**{counter: attempt})
+    if not claimed:
+        return f"attempt {attempt} already made"  # a duplicate task, or sent / given up meanwhile
+    try:
+        deliver(message)
+    except SEND_ERRORS as error:
+        return _failed(invitation_id=invitation.pk, reminder=reminder, attempt=attempt, error=error)
     now = timezone.now()
-    if reminder:
-        SurveyInvitation.objects.filter(pk=invitation.pk).update(reminded_at=now)
-    else:
-        SurveyInvitation.objects.filter(pk=invitation.pk).update(sent_at=now)
+    SurveyInvitation.objects.filter(pk=invitation.pk).update(**{done: now})
+    if not reminder:
         send_survey_invitation.using(run_after=now + REMINDER_AFTER).enqueue(
             invitation_id=invitation.pk, reminder=True
         )
     return contact.email
+
+
+def _failed(*, invitation_id: int, reminder: bool, attempt: int, error: BaseException) -> str:
+    """Record a failed attempt; retry later, or give up (permanent refusal, or the last attempt)."""
+    from cxloop.orgs.tasks import describe, retry_delay
+    from cxloop.surveys.models import SurveyInvitation
+
+    now = timezone.now()
+    reason = describe(error)
+    what = "reminder" if reminder else "invitation"
+    delay = retry_delay(attempt, error)
+    updates: dict[str, object] = {"last_error": reason, "last_error_at": now}
+    if delay is None:
+        updates["reminder_failed_at" if reminder else "failed_at"] = now
+    SurveyInvitation.objects.filter(pk=invitation_id).update(**updates)
+    if delay is None:
+        logger.warning("survey %s e-mail %s given up after attempt %s: %s", what, invitation_id, attempt, reason)
+        return f"given up after attempt {attempt}: {reason}"
+    send_survey_invitation.using(run_after=now + delay).enqueue(
+        invitation_id=invitation_id, reminder=reminder, attempt=attempt + 1
+    )
+    logger.warning("survey %s e-mail %s attempt %s failed, retry in %s: %s", what, invitation_id, attempt, delay,
+                   reason)
+    return f"attempt {attempt} failed, retry in {delay}: {reason}"
 
 
 TICK_MINUTES = 5
