@@ -20,6 +20,9 @@ pytestmark = pytest.mark.django_db
 NPS_DRAFT = {"title": {"en": "Secret"}, "default_language": "en", "languages": ["en"],
              "pages": [{"key": "p1", "questions": [{"key": "nps", "type": "nps", "text": {"en": "Secret?"}}]}]}
 
+TINY_PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154"
+                         "78da63e08e59fb1f00039e0214578ca0600000000049454e44ae426082")
+
 # A body every POST/PATCH route accepts (extra fields are ignored), so a refusal is about access.
 BODY = {"name": "Hijack", "kind": "custom", "email": "x@example.com", "role": "viewer", "answers": {"nps": 9},
         "definition": {}, "items": [], "template": "nps", "contact": {"external_id": "intruder"}}
@@ -37,6 +40,11 @@ def _objects(t: Any) -> dict[str, int]:
     survey = Survey.objects.create(org=t.org, name="Secret Survey", kind="nps", slug=f"secret-{t.org.slug}",
                                    draft=NPS_DRAFT)
     invitation = services.invite(org=t.org, email=f"new-{t.org.slug}@example.com", role="member", actor=t.owner)
+    # settings/logo/ serves the organisation's own logo: each tenant has one (a 1×1 PNG).
+    from cxloop.orgs.models import OrganizationLogo
+
+    OrganizationLogo.objects.create(org=t.org, data=TINY_PNG, content_type="image/png", width=1, height=1,
+                                    digest=f"{t.org.pk:016x}")
     return {
         "team_id": t.team.pk,
         "membership_id": Membership.objects.get(org=t.org, user=t.member).pk,

@@ -1,9 +1,11 @@
 """Acceptance: a page served from another loopback port embeds the widget snippet; the prompt shows
-in an isolated frame, the visitor answers, the response carries the host site's user id, and the host
-page's own script keeps working. Also: the frequency cap holds after an answer."""
+in an isolated frame, the visitor answers, the response carries the host site's user id (and is filed
+under the contact with that external id), and the host page's own script keeps working. Also: the
+frequency cap holds after an answer, and ``cxloop('show', {user})`` names a user who signed in later."""
 
 from __future__ import annotations
 
+import contextlib
 import http.server
 import socket
 import threading
@@ -35,7 +37,13 @@ HOST_PAGE = """<!DOCTYPE html>
 
 @pytest.fixture
 def host_site(live_server: Any, survey: Any) -> Iterator[str]:
-    body = (HOST_PAGE % {"slug": survey.slug, "origin": live_server.url}).encode()
+    with _serve((HOST_PAGE % {"slug": survey.slug, "origin": live_server.url}).encode()) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def _serve(body: bytes) -> Iterator[str]:
+    """A host site on another loopback port that serves ``body``."""
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -97,12 +105,37 @@ def test_widget_on_another_site(browser: Any, host_site: str, survey: Any, scree
     response = Response.objects.get(survey=survey)
     assert response.channel == "widget" and response.status == "complete"
     assert response.embedded["site_user_id"] == "shop-user-42" and response.embedded["site_plan"] == "pro"
+    # The site's user is the survey organisation's contact with that external id.
+    assert response.contact is not None and response.contact.external_id == "shop-user-42"
+    assert response.contact.org_id == survey.org_id
     assert Answer.objects.get(response=response, question_key="nps").number == 10
     # Answered: the widget does not ask again on the next visit.
     page.reload()
     page.wait_for_timeout(800)
     assert page.locator("[data-cxloop-widget]").count() == 0
     context.close()
+
+
+def test_show_names_a_user_who_signed_in_after_init(browser: Any, live_server: Any, survey: Any) -> None:
+    from cxloop.customers.models import Contact
+    from cxloop.surveys.models import Response
+
+    html = (HOST_PAGE.replace("show: 'delay'", "show: 'manual'").replace("user: 'shop-user-42', ", "")
+            % {"slug": survey.slug, "origin": live_server.url})
+    context = browser.new_context()
+    page = context.new_page()
+    with _serve(html.encode()) as site:
+        page.goto(site)
+        page.wait_for_function("typeof window.cxloop === 'function' && !window.cxloop.q")
+        page.evaluate("cxloop('show', { user: 'late-user-7', attributes: { page: 'checkout' } })")
+        frame = page.frame_locator("[data-cxloop-widget] iframe")
+        frame.locator("label.r-point:has(input[value='6'])").click()
+        frame.locator("button.r-submit").click()
+        frame.locator("textarea[name=reason]").wait_for()
+    context.close()
+    response = Response.objects.get(survey=survey)
+    assert response.embedded == {"site_user_id": "late-user-7", "site_plan": "pro", "site_page": "checkout"}
+    assert response.contact == Contact.objects.get(org=survey.org, external_id="late-user-7")
 
 
 def test_widget_never_breaks_the_host_when_cxloop_is_down(browser: Any, survey: Any) -> None:

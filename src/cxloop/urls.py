@@ -28,6 +28,7 @@ urlpatterns = [
     path("s/<slug:slug>/", respond.public, name="respond_public"),
     path("s/<slug:slug>/thanks/", respond.thanks, name="respond_thanks"),
     path("s/<slug:slug>/brand.css", respond.brand, name="respond_brand"),
+    path("s/<slug:slug>/logo/<str:digest>", respond.logo, name="respond_logo"),
     path("r/<str:token>/", respond.personal, name="respond_personal"),
     path("u/<str:token>/", respond.unsubscribe_view, name="unsubscribe"),
     path("api/v1/", api.urls),

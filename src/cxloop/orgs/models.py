@@ -94,6 +94,27 @@ class Organization(models.Model):
         return self.name
 
 
+class OrganizationLogo(models.Model):
+    """The organisation's logo, shown on its respondents' pages: the file's bytes in the database (PNG,
+    JPEG or WebP, at most ``MAX_LOGO_BYTES``; never SVG). A table of its own, so the organisation row that
+    every request loads does not carry the image. ``digest`` names the version in the logo's URL, which
+    can therefore be cached for a year."""
+
+    MAX_BYTES = 256 * 1024
+    MAX_SIDE = 4096  # pixels
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="logo")
+    data = models.BinaryField()
+    content_type = models.CharField(max_length=20)  # found from the bytes, not from the upload
+    width = models.PositiveIntegerField()
+    height = models.PositiveIntegerField()
+    digest = models.CharField(max_length=16)  # first 16 hex digits of the SHA-256 of data
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"logo of {self.org_id}"
+
+
 class TeamKind(models.TextChoices):
     PRODUCT = "product", _("Product")
     SUPPORT = "support", _("Support")

@@ -17,9 +17,10 @@ from django.utils import translation
 from django.views.decorators.cache import never_cache
 from django.views.decorators.clickjacking import xframe_options_exempt
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from cxloop.core import survey_spec
+from cxloop.orgs.models import OrganizationLogo
 from cxloop.surveys import respondent
 from cxloop.surveys.invitations import contact_from_unsubscribe_token, unsubscribe
 from cxloop.surveys.models import Survey
@@ -42,13 +43,14 @@ class Field:
     points: list[tuple[int, str]]  # (point, label)
     error: str
     specify_value: str
+    live: bool  # shown or hidden in the browser by an answer above it on this page
 
 
 def _fields(visit: respondent.Visit, page_index: int, answers: dict[str, Any],
-            errors: dict[str, str]) -> list[Field]:
+            errors: dict[str, str], logic: respondent.PageLogic) -> list[Field]:
     spec, lang = visit.spec, visit.language
     out = []
-    for q in survey_spec.visible_questions(spec, page_index, answers=answers, embedded=visit.embedded):
+    for q in logic.questions:
         def txt(t: Any) -> str:
             return survey_spec.render(spec, t, lang, answers=answers, embedded=visit.embedded) if t else ""
 
@@ -64,7 +66,7 @@ def _fields(visit: respondent.Visit, page_index: int, answers: dict[str, Any],
         points = [(p, txt(q.labels.get(p, {}))) for p in q.points]
         out.append(Field(q=q, text=txt(q.text), help=txt(q.help), value=_whole(answers.get(q.key)), items=items,
             options=options, points=points, error=errors.get(q.key, ""),
-            specify_value=str(answers.get(f"{q.key}.specify", ""))))
+            specify_value=str(answers.get(f"{q.key}.specify", "")), live=q.key in logic.live))
     return out
 
 
@@ -81,6 +83,14 @@ def _brand_url(survey: Survey) -> str:
     return reverse("respond_brand", kwargs={"slug": survey.slug})
 
 
+def _logo_url(survey: Survey | None) -> str:
+    """The organisation's logo by its version (cached for a year), or "" when it has none."""
+    if survey is None or not survey.slug:
+        return ""
+    digest = OrganizationLogo.objects.filter(org_id=survey.org_id).values_list("digest", flat=True).first()
+    return reverse("respond_logo", kwargs={"slug": survey.slug, "digest": digest}) if digest else ""
+
+
 def _lang_links(request: HttpRequest, visit: respondent.Visit) -> list[tuple[str, str, str]]:
     params = {k: v for k, v in request.GET.items() if k not in ("lang", "r")}
     if visit.response is not None and visit.invitation is None and visit.response.resume_token:
@@ -91,7 +101,8 @@ def _lang_links(request: HttpRequest, visit: respondent.Visit) -> list[tuple[str
 
 def _unavailable(request: HttpRequest, exc: respondent.Unavailable) -> HttpResponse:
     status = {"not_found": 404, "invalid": 404, "closed": 410, "expired": 410, "answered": 200}[exc.reason]
-    return render(request, "respond/unavailable.html", {"reason": exc.reason, "survey": exc.survey}, status=status)
+    return render(request, "respond/unavailable.html",
+                  {"reason": exc.reason, "survey": exc.survey, "logo_url": _logo_url(exc.survey)}, status=status)
 
 
 def _page(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: str,
@@ -101,9 +112,10 @@ def _page(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: st
     answers = visit.answers if answers is None else answers
     spec = visit.spec
     reached = survey_spec.reached_pages(spec, answers=answers, embedded=visit.embedded)
-    total = max(len(reached), index + 1)
     position = reached.index(index) + 1 if index in reached else index + 1
+    total = max(len(reached), position)  # pages skip logic passes over are not counted
     lang = visit.language
+    logic = respondent.page_logic(spec, index, answers=answers, embedded=visit.embedded)
     context = {
         "visit": visit,
         "survey": visit.survey,
@@ -111,10 +123,13 @@ def _page(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: st
         "title": survey_spec.localise(spec.title, lang, spec.default_language),
         "intro": survey_spec.localise(spec.intro, lang, spec.default_language) if index == 0 and spec.intro else "",
         "page_title": survey_spec.localise(spec.pages[index].title, lang, spec.default_language),
-        "fields": _fields(visit, index, answers, errors or {}),
+        "fields": _fields(visit, index, answers, errors or {}, logic),
+        "logic": {"live": logic.live, "inputs": logic.inputs} if logic.live else None,
         "page_index": index,
         "position": position,
         "total": total,
+        # Back: to the page shown before this one under the logic (none on the first page).
+        "can_go_back": any(p < index for p in reached),
         "is_last": survey_spec.next_page(spec, index, answers=answers, embedded=visit.embedded) is None,
         "errors": errors or {},
         "form_error": (errors or {}).get("form", ""),
@@ -122,6 +137,7 @@ def _page(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: st
         "ctx": ctx,
         "lang_links": _lang_links(request, visit),
         "brand_url": _brand_url(visit.survey) if visit.survey.slug else "",
+        "logo_url": _logo_url(visit.survey),
         "preview": preview,
         "preview_pages": [(i, f"?lang={lang}&page={i}") for i in range(len(spec.pages))] if preview else [],
     }
@@ -158,6 +174,9 @@ def _handle(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: 
             if not 0 <= page_index < len(visit.spec.pages):
                 return _page(request, visit, action=action, ctx=ctx)
             page_answers = respondent.answers_from_form(visit.spec, page_index, request.POST)
+            if request.POST.get("nav") == "back":
+                previous = respondent.keep_page(visit=visit, page_index=page_index, page_answers=page_answers)
+                return _redirect(request, visit, action, page=page_index if previous is None else previous)
             try:
                 saved = respondent.save_page(visit=visit, page_index=page_index, page_answers=page_answers,
                                              channel=channel)
@@ -169,18 +188,31 @@ def _handle(request: HttpRequest, visit: respondent.Visit, *, action: str, ctx: 
                              answers=merged, status=422)
             if saved.next_page is None:
                 return HttpResponseRedirect(thanks_url + "?" + urlencode({"lang": visit.language}))
-            params = {"lang": visit.language}
-            if visit.invitation is None and saved.response.resume_token:
-                # The next page finds its response from the URL, so no cookie is needed (the widget's
-                # frame may not keep one); the cookie below lets a respondent resume from the bare link.
-                params["r"] = saved.response.resume_token
-            response = HttpResponseRedirect(action + ("&" if "?" in action else "?") + urlencode(params))
-            if saved.response.resume_token and visit.invitation is None:
-                response.set_cookie(_cookie(visit.survey.slug), saved.response.resume_token, max_age=60 * 60 * 24 * 30,
-                                    httponly=True, samesite="Lax", secure=request.is_secure(),
-                                    path=f"/s/{visit.survey.slug}/")
-            return response
-        return _page(request, visit, action=action, ctx=ctx)
+            return _redirect(request, visit, action)
+        return _page(request, visit, action=action, ctx=ctx, page_index=visit.shown_page(_requested_page(request)))
+
+
+def _requested_page(request: HttpRequest) -> int | None:
+    page = request.GET.get("page", "")
+    return int(page) if page.isdigit() and len(page) < 4 else None
+
+
+def _redirect(request: HttpRequest, visit: respondent.Visit, action: str, page: int | None = None) -> HttpResponse:
+    """After a page is saved: to the next page (or ``page``, after Back), by GET."""
+    params: dict[str, Any] = {"lang": visit.language}
+    token = visit.response.resume_token if visit.response is not None else ""
+    if visit.invitation is None and token:
+        # The next page finds its response from the URL, so no cookie is needed (the widget's
+        # frame may not keep one); the cookie below lets a respondent resume from the bare link.
+        params["r"] = token
+    if page is not None:
+        params["page"] = page
+    response = HttpResponseRedirect(action + ("&" if "?" in action else "?") + urlencode(params))
+    if token and visit.invitation is None:
+        response.set_cookie(_cookie(visit.survey.slug), token, max_age=60 * 60 * 24 * 30,
+                            httponly=True, samesite="Lax", secure=request.is_secure(),
+                            path=f"/s/{visit.survey.slug}/")
+    return response
 
 
 def _cookie(slug: str | None) -> str:
@@ -245,7 +277,8 @@ def thanks(request: HttpRequest, slug: str) -> HttpResponse:
     with translation.override(lang):
         text = survey_spec.localise(spec.thank_you, lang, spec.default_language) if spec.thank_you else ""
         return render(request, "respond/thanks.html", {"survey": survey, "text": text, "lang": lang,
-                                                       "brand_url": _brand_url(survey)})
+                                                       "brand_url": _brand_url(survey),
+                                                       "logo_url": _logo_url(survey)})
 
 
 def brand(request: HttpRequest, slug: str) -> HttpResponse:
@@ -257,6 +290,29 @@ def brand(request: HttpRequest, slug: str) -> HttpResponse:
         colour = "#0b5cad"
     response = HttpResponse(f":root{{--brand:{colour};}}\n", content_type="text/css")
     response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@require_safe
+def logo(request: HttpRequest, slug: str, digest: str) -> HttpResponse:
+    """The organisation's logo for its respondents' pages. The URL names the version, so a new logo has
+    a new URL and this one may be cached for a year; an old or unknown version is a 404."""
+    survey = Survey.objects.filter(slug=slug).only("org_id").first()
+    found = OrganizationLogo.objects.filter(org_id=survey.org_id, digest=digest).first() if survey else None
+    if found is None:
+        raise Http404("No such logo.")
+    return logo_response(found, public=True)
+
+
+def logo_response(found: OrganizationLogo, *, public: bool) -> HttpResponse:
+    """The image with the type found from its bytes when it was uploaded (PNG, JPEG or WebP, never SVG)
+    and ``nosniff``, so no browser reads it as anything else."""
+    response = HttpResponse(bytes(found.data), content_type=found.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    extension = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}.get(found.content_type, "bin")
+    response["Content-Disposition"] = f'inline; filename="logo.{extension}"'
+    response["ETag"] = f'"{found.digest}"'
+    response["Cache-Control"] = "public, max-age=31536000, immutable" if public else "private, max-age=0"
     return response
 
 

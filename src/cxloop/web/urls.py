@@ -22,6 +22,7 @@ org_patterns = [
     path("cases/", views.cases, name="cases"),
     path("governance/", views.governance, name="governance"),
     path("settings/", views.settings_org, name="settings_org"),
+    path("settings/logo/", views.settings_logo, name="settings_logo"),
     path("settings/teams/", views.settings_teams, name="settings_teams"),
     path("settings/teams/<int:team_id>/", views.settings_team, name="settings_team"),
     path("settings/teams/<int:team_id>/delete/", views.settings_team_delete, name="settings_team_delete"),

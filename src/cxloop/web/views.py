@@ -3,26 +3,30 @@ service, renders a template."""
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
-from django.db import connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import connection, transaction
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
+from cxloop.core.images import ImageInfo
 from cxloop.orgs import queries, services
 from cxloop.orgs.access import MANAGE, READ, Actor
-from cxloop.orgs.models import Role, User
+from cxloop.orgs.models import OrganizationLogo, Role, User
 from cxloop.surveys import dashboard as dashboard_data
 from cxloop.web.charts import trend_chart
 from cxloop.web.decorators import org_page
 from cxloop.web.forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, OrgForm, RoleForm, TeamForm
+from cxloop.web.respond import logo_response
 
 
 @require_GET
@@ -87,14 +91,55 @@ governance = _not_built_yet("governance")
 
 @org_page(READ, post_role=MANAGE)
 def settings_org(request: HttpRequest, actor: Actor) -> HttpResponse:
-    form = OrgForm(request.POST or None, instance=actor.org)
+    logo = _logo_meta(actor.org)
+    form = OrgForm(request.POST or None, request.FILES or None, instance=actor.org, has_logo=logo is not None)
     if request.method == "POST" and form.is_valid():
-        form.save()
-        services.audit("org.updated", org=actor.org, actor=actor.user, target=actor.org.name)
+        with transaction.atomic():
+            form.save()
+            services.audit("org.updated", org=actor.org, actor=actor.user, target=actor.org.name)
+            if form.logo_info is not None:
+                _save_logo(actor, form.logo_info, form.logo_data)
+            elif form.cleaned_data.get("remove_logo") and logo is not None:
+                OrganizationLogo.objects.filter(org=actor.org).delete()
+                services.audit("org.logo_removed", org=actor.org, actor=actor.user, target=actor.org.name)
         messages.success(request, _("Organisation saved."))
         return redirect("settings_org", org=actor.org.slug)
-    return render(request, "web/settings/org.html",
-                  {"org": actor.org, "form": form, "section": "settings", "tab": "org"})
+    context: dict[str, Any] = {"org": actor.org, "form": form, "section": "settings", "tab": "org", "logo": logo}
+    if logo is not None:
+        context["logo_url"] = reverse("settings_logo", kwargs={"org": actor.org.slug}) + f"?v={logo.digest}"
+        context["logo_size"] = fit(logo.width, logo.height, 320, 64)
+    return render(request, "web/settings/org.html", context)
+
+
+def fit(width: int, height: int, max_width: int, max_height: int) -> tuple[int, int]:
+    """The size that shows an image whole inside max_width × max_height (never enlarged): the page's
+    <img> takes it as attributes, as the CSP allows no inline style."""
+    scale = min(1.0, max_width / max(width, 1), max_height / max(height, 1))
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _logo_meta(org: Any) -> OrganizationLogo | None:
+    """The logo's row without its bytes (for the URL and the preview's size)."""
+    return OrganizationLogo.objects.filter(org=org).defer("data").first()
+
+
+def _save_logo(actor: Actor, info: ImageInfo, data: bytes) -> None:
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    OrganizationLogo.objects.update_or_create(
+        org=actor.org, defaults={"data": data, "content_type": info.content_type, "width": info.width,
+                                 "height": info.height, "digest": digest, "updated_at": timezone.now()})
+    services.audit("org.logo_updated", org=actor.org, actor=actor.user, target=actor.org.name,
+                   content_type=info.content_type, bytes=len(data), digest=digest)
+
+
+@require_safe
+@org_page(READ)
+def settings_logo(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The organisation's logo for its own settings page (the respondents' pages use ``respond.logo``)."""
+    logo = OrganizationLogo.objects.filter(org=actor.org).first()
+    if logo is None:
+        raise Http404("No logo.")
+    return logo_response(logo, public=False)
 
 
 def _member_choices(actor: Actor) -> list[tuple[str, str]]:

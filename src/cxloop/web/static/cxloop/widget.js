@@ -9,7 +9,13 @@
  *   <script src="https://YOUR-CXLOOP/static/cxloop/widget.js" async></script>
  *
  *   cxloop('show', { attributes: { page: 'checkout' } });   // show now (still frequency-capped)
+ *   cxloop('show', { user: 'u-123' });   // the user signed in after init: show for them
  *   cxloop('hide');
+ *
+ * ``user`` is the host site's own user id (text, at most 100 characters): cxloop files the answer under
+ * the contact with that external id in the survey's organisation (creating it on first sight) and keeps
+ * it in the response's embedded fields as ``site_user_id``. It is what this page says, not a proof of
+ * identity: use an opaque id, never an e-mail address or a secret.
  *
  * Everything runs inside try/catch: the widget never throws into the host page, adds one element,
  * touches no global but window.cxloop, and keeps its state in localStorage under "cxloop:".
@@ -44,14 +50,17 @@
     return last > 0 && (Date.now() - last) < config.capDays * 86400000;
   }
 
-  function surveyUrl(extra) {
+  function surveyUrl(options) {
     var params = ["via=widget"];
     var attrs = {};
+    var extra = (options && options.attributes) || {};
     var key;
     for (key in config.attributes) { if (Object.prototype.hasOwnProperty.call(config.attributes, key)) { attrs[key] = config.attributes[key]; } }
-    for (key in (extra || {})) { if (Object.prototype.hasOwnProperty.call(extra, key)) { attrs[key] = extra[key]; } }
-    if (config.user) { params.push("uid=" + encodeURIComponent(config.user)); }
-    if (config.lang) { params.push("lang=" + encodeURIComponent(config.lang)); }
+    for (key in extra) { if (Object.prototype.hasOwnProperty.call(extra, key)) { attrs[key] = extra[key]; } }
+    var user = (options && options.user !== undefined && options.user !== null) ? options.user : config.user;
+    var lang = (options && options.lang) || config.lang;
+    if (user !== undefined && user !== null && String(user) !== "") { params.push("uid=" + encodeURIComponent(String(user))); }
+    if (lang) { params.push("lang=" + encodeURIComponent(lang)); }
     for (key in attrs) {
       if (Object.prototype.hasOwnProperty.call(attrs, key)) {
         params.push("attr." + encodeURIComponent(key) + "=" + encodeURIComponent(attrs[key]));
@@ -86,7 +95,7 @@
     c.font = "24px/1 system-ui, sans-serif"; c.cursor = "pointer"; c.color = "#4f5b6b"; c.zIndex = "1";
     close.addEventListener("click", safe(hide));
     var frame = document.createElement("iframe");
-    frame.src = surveyUrl(options && options.attributes);
+    frame.src = surveyUrl(options);
     frame.title = config.title || "Feedback";
     frame.setAttribute("sandbox", "allow-forms allow-scripts allow-same-origin");
     frame.setAttribute("loading", "eager");
