@@ -1,49 +1,110 @@
-"""CX metrics with their intervals. Pure Python: every number a user sees is computed here.
+"""CX metrics with their intervals and two-period comparisons. Pure Python: every number a user sees
+is computed here (tails and quantiles of t / chi-square come from ``core.probability``, also pure).
 
-Formulas and sources:
+Conventions
+-----------
+Every metric returns an :class:`Estimate`: the point value, the interval (``low``/``high``, None when
+there is nothing to estimate), ``n``, the confidence level, the method's name and a ``basis`` (the
+sufficient statistics: :class:`NpsCounts`, :class:`Proportion` or :class:`MeanSummary`) from which
+:func:`compare` runs the right two-period test. n = 0 gives value None, no interval and
+``too_few``; ``too_few`` is ``n < min_n`` (``MIN_RESPONSES`` = 30 unless the caller sets ``min_n``).
+Percent metrics (NPS, CSAT, shares) are in percent / NPS points; ``wilson``/``adjusted_wald``/
+``proportion`` default to 0..1 (``scale=100`` for percent). The point value is always the plain
+sample value (e.g. 100·(P − D)/n); the adjusted methods move only the interval's centre, so for very
+small n an interval need not be centred on — and at n = 1 need not even contain — the point value.
 
-* NPS = 100 · (promoters − detractors) / n, promoters 9–10, detractors 0–6. Interval: the
-  adjusted-Wald method for NPS published by MeasuringU (Sauro, "Confidence intervals for Net Promoter
-  Scores"): n' = n + 3, p'P = (P + 3/4)/n', p'D = (D + 3/4)/n', NPS' = p'P − p'D,
+Formulas and sources
+--------------------
+* NPS = 100 · (promoters − detractors) / n; promoters answer 9–10, detractors 0–6 on the 0–10
+  likelihood-to-recommend question (Reichheld, "The One Number You Need to Grow", HBR 2003).
+  Interval: the adjusted-Wald method for NPS (Lewis & Sauro, MeasuringU, "Confidence Intervals for
+  Net Promoter Scores"): n' = n + 3, p'P = (P + 3/4)/n', p'D = (D + 3/4)/n', NPS' = p'P − p'D,
   Var = p'P + p'D − (p'P − p'D)², interval NPS' ± z·√(Var/n'), clipped to [−100, 100].
-* Proportions (CSAT top-2-box share): the Wilson score interval (Wilson 1927).
+* Two NPS (:func:`compare_nps`): the MeasuringU adjusted-Wald test (Lewis & Sauro, "How to
+  Statistically Compare Two Net Promoter Scores", https://measuringu.com/nps-significance-test/, and
+  its evaluation "Evaluating NPS Significance Tests with Real-World Data",
+  https://measuringu.com/nps-three-significance-tests/): difference NPS'₂ − NPS'₁,
+  SE = √(Var₁/n₁' + Var₂/n₂'), z = difference/SE, two-sided normal p, interval difference ± z·SE.
+* Proportions (CSAT top-2-box share, shares agreeing): the Wilson score interval (Wilson, "Probable
+  inference, the law of succession, and statistical inference", JASA 1927):
+  centre (p + z²/2n)/(1 + z²/n), half-width z·√(p(1−p)/n + z²/4n²)/(1 + z²/n).
+  Adjusted-Wald interval (Agresti & Coull, "Approximate is better than 'exact' for interval
+  estimation of binomial proportions", Am. Stat. 1998), which Sauro & Lewis recommend for small
+  samples (Sauro & Lewis, "Estimating completion rates from small samples using binomial confidence
+  intervals", HFES 2005; *Quantifying the User Experience* (QUX), 2nd ed. 2016, ch. 3):
+  p' = (x + z²/2)/(n + z²), interval p' ± z·√(p'(1−p')/(n + z²)), clipped to [0, 1].
+* Two proportions (:func:`compare_proportions`): the N − 1 two-proportion test (Campbell, "Chi-squared
+  and Fisher–Irwin tests of two-by-two tables with small sample recommendations", Stat. Med. 2007;
+  recommended in QUX ch. 5): z = (p₂ − p₁)/√(PQ(1/n₁ + 1/n₂)) · √((N − 1)/N), P = (x₁ + x₂)/N,
+  Q = 1 − P, N = n₁ + n₂. Its interval is the adjusted-Wald interval for a difference (Agresti &
+  Caffo, "Simple and effective confidence intervals for proportions and differences of proportions
+  result from adding two successes and two failures", Am. Stat. 2000; in the z²-general form of QUX
+  ch. 5): p̂ᵢ = (xᵢ + z²/4)/(nᵢ + z²/2), (p̂₂ − p̂₁) ± z·√(Σ p̂ᵢ(1 − p̂ᵢ)/(nᵢ + z²/2)). ``significant``
+  comes from the test's p-value; at the exact margin the interval may disagree with it.
+* Means (CES, SUS, UMUX-Lite): the t-interval x̄ ± t(1 − α/2, n − 1)·s/√n with the sample SD s
+  (divisor n − 1) (QUX ch. 3). Two means (:func:`compare_means`): Welch's unequal-variance t test
+  (Welch, Biometrika 1947) with the Welch–Satterthwaite df = (s₁²/n₁ + s₂²/n₂)² /
+  ((s₁²/n₁)²/(n₁ − 1) + (s₂²/n₂)²/(n₂ − 1)) (Satterthwaite 1946), interval difference ± t·SE.
+* CES: the Customer Effort Score 2.0, 1–7 agreement with "the company made it easy for me to handle
+  my issue" (Dixon, Freeman & Toman, "Stop Trying to Delight Your Customers", HBR 2010): the mean with
+  the t-interval and the share agreeing (5–7) with the Wilson interval.
+* SUS: Brooke's scoring (Brooke, "SUS: a 'quick and dirty' usability scale", in *Usability Evaluation
+  in Industry*, 1996): odd items contribute x − 1, even items 5 − x, the sum × 2.5 (0–100). Percentile
+  rank: the normal approximation Sauro & Lewis use for their SUS database, mean 68, SD 12.5
+  (Sauro, *A Practical Guide to the System Usability Scale*, 2011; QUX ch. 8): 100·Φ((SUS − 68)/12.5).
+  Grade: the Sauro–Lewis curved grading scale for mean SUS scores (QUX 2nd ed., Table 8.5): A+ 84.1–100,
+  A 80.8–84.0, A− 78.9–80.7, B+ 77.2–78.8, B 74.1–77.1, B− 72.6–74.0, C+ 71.1–72.5, C 65.0–71.0,
+  C− 62.7–64.9, D 51.7–62.6, F 0–51.6 (returned with ASCII hyphens: "A-", "B-", "C-"); a mean between
+  two published bands (e.g. 84.05) gets the lower.
+* UMUX-Lite: (x₁ + x₂ − 2)·100/12 for two 1–7 items (Lewis, Utesch & Maher, "UMUX-LITE: when there's
+  no time for the SUS", CHI 2013), and the same paper's regression onto the SUS scale,
+  0.65·UMUX-Lite + 22.9 (:func:`umux_lite_sus_equivalent`).
+* Sample size for a margin of error m (half-width) at confidence z (QUX ch. 6):
+  proportion n = z²·p(1 − p)/m² (p = 0.5 unless an expected share is given; the worst case);
+  NPS n' = z²·Var/m² with Var = pP + pD − (pP − pD)² from expected shares (default pP = pD = 0.5,
+  Var = 1, the worst case) and n = n' − 3 (the adjusted-Wald n' = n + 3);
+  mean n = (t·s/m)², iterating t with df = n − 1 from the z start until n is stable (QUX ch. 6).
+  Rounding: always up (``math.ceil``) so the achieved margin is at most the requested one, after
+  rounding the real-valued n to 9 decimals so float residue (384.00000000001) does not add a
+  respondent; never below 1 (2 for means, which need an SD).
+
+Dependencies: none beyond the standard library, on purpose (see ``core.probability``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from statistics import NormalDist
+from typing import Literal
+
+from cxloop.core import probability
 
 MIN_RESPONSES = 30  # below this a number is shown with a "too few responses" flag
 
+ScoreCounts = Mapping[int, int] | Mapping[float, int]  # {score: count}, what rollups store
+
 
 def z_for(confidence: float) -> float:
+    """The two-sided normal critical value, e.g. 1.959964 for 0.95."""
     if not 0 < confidence < 1:
         raise ValueError("confidence must be between 0 and 1")
-    return NormalDist().inv_cdf(0.5 + confidence / 2)
+    return probability.normal_quantile(0.5 + confidence / 2)
 
 
-@dataclass(frozen=True)
-class Estimate:
-    """A value with its interval and sample size. ``low``/``high`` are None when n == 0."""
+def t_for(confidence: float, df: float) -> float:
+    """The two-sided Student-t critical value, e.g. 2.262157 for 0.95 and df = 9."""
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be between 0 and 1")
+    return probability.t_quantile(0.5 + confidence / 2, df)
 
-    value: float | None
-    low: float | None
-    high: float | None
-    n: int
-    confidence: float = 0.95
 
-    @property
-    def too_few(self) -> bool:
-        return self.n < MIN_RESPONSES
+def too_few(n: int, min_n: int = MIN_RESPONSES) -> bool:
+    """The "too few responses" flag: fewer than ``min_n`` responses (n = 0 included)."""
+    return n < min_n
 
-    @property
-    def margin(self) -> float | None:
-        if self.low is None or self.high is None:
-            return None
-        return (self.high - self.low) / 2
+
+# --- sufficient statistics (the "basis" an Estimate carries for comparisons) ---------------------
 
 
 @dataclass(frozen=True)
@@ -79,29 +140,113 @@ class NpsCounts:
         return cls(p, pa, d)
 
 
-def nps(counts: NpsCounts, confidence: float = 0.95) -> Estimate:
-    n = counts.n
-    if n == 0:
-        return Estimate(None, None, None, 0, confidence)
-    value = 100.0 * (counts.promoters - counts.detractors) / n
-    z = z_for(confidence)
-    n_adj = n + 3
+@dataclass(frozen=True)
+class Proportion:
+    """``successes`` out of ``n``; ``scale`` is 1 for 0..1 estimates and 100 for percent."""
+
+    successes: int
+    n: int
+    scale: float = 1.0
+
+
+@dataclass(frozen=True)
+class MeanSummary:
+    """Mean, sample SD (divisor n − 1; 0 when n < 2) and n: all a t-interval or Welch's test needs."""
+
+    mean: float
+    sd: float
+    n: int
+
+    @classmethod
+    def from_values(cls, values: Iterable[float]) -> MeanSummary:
+        xs = [float(v) for v in values]
+        n = len(xs)
+        if n == 0:
+            return cls(0.0, 0.0, 0)
+        m = math.fsum(xs) / n
+        sd = math.sqrt(math.fsum((x - m) ** 2 for x in xs) / (n - 1)) if n > 1 else 0.0
+        return cls(m, sd, n)
+
+    @classmethod
+    def from_distribution(cls, counts: ScoreCounts) -> MeanSummary:
+        """From {score: count} (what rollups store)."""
+        if any(c < 0 for c in counts.values()):
+            raise ValueError("counts must be non-negative")
+        n = sum(counts.values())
+        if n == 0:
+            return cls(0.0, 0.0, 0)
+        m = math.fsum(s * c for s, c in counts.items()) / n
+        ss = math.fsum(c * (s - m) ** 2 for s, c in counts.items())
+        return cls(m, math.sqrt(ss / (n - 1)) if n > 1 else 0.0, n)
+
+
+Basis = NpsCounts | Proportion | MeanSummary
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """A value with its interval and sample size. ``low``/``high`` are None when n == 0 (and for a
+    mean when n == 1). ``basis`` holds the counts/summary :func:`compare` needs."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    confidence: float = 0.95
+    method: str = ""
+    basis: Basis | None = None
+    min_n: int = MIN_RESPONSES
+
+    @property
+    def too_few(self) -> bool:
+        return too_few(self.n, self.min_n)
+
+    @property
+    def margin(self) -> float | None:
+        if self.low is None or self.high is None:
+            return None
+        return (self.high - self.low) / 2
+
+
+# --- NPS -------------------------------------------------------------------------------------------
+
+
+def _nps_adjusted(counts: NpsCounts) -> tuple[float, float, int]:
+    """(NPS' as a fraction, Var, n') of the MeasuringU adjusted-Wald method."""
+    n_adj = counts.n + 3
     pp = (counts.promoters + 0.75) / n_adj
     pd = (counts.detractors + 0.75) / n_adj
     centre = pp - pd
-    var = pp + pd - centre**2
-    half = z * math.sqrt(var / n_adj)
+    return centre, pp + pd - centre**2, n_adj
+
+
+def nps(counts: NpsCounts, confidence: float = 0.95) -> Estimate:
+    """NPS in points (−100..100) with the adjusted-Wald interval."""
+    n = counts.n
+    if n == 0:
+        return Estimate(None, None, None, 0, confidence, "adjusted-wald", counts)
+    value = 100.0 * (counts.promoters - counts.detractors) / n
+    centre, var, n_adj = _nps_adjusted(counts)
+    half = z_for(confidence) * math.sqrt(var / n_adj)
     low = max(-100.0, 100.0 * (centre - half))
     high = min(100.0, 100.0 * (centre + half))
-    return Estimate(value, low, high, n, confidence)
+    return Estimate(value, low, high, n, confidence, "adjusted-wald", counts)
 
 
-def wilson(successes: int, n: int, confidence: float = 0.95) -> Estimate:
-    """A proportion (0..1) with the Wilson score interval."""
-    if successes < 0 or successes > n:
+# --- proportions -----------------------------------------------------------------------------------
+
+
+def _check_counts(successes: int, n: int) -> None:
+    if n < 0 or successes < 0 or successes > n:
         raise ValueError("successes must be between 0 and n")
+
+
+def wilson(successes: int, n: int, confidence: float = 0.95, *, scale: float = 1.0) -> Estimate:
+    """A proportion (0..1, or ×``scale``) with the Wilson score interval."""
+    _check_counts(successes, n)
+    basis = Proportion(successes, n, scale)
     if n == 0:
-        return Estimate(None, None, None, 0, confidence)
+        return Estimate(None, None, None, 0, confidence, "wilson", basis)
     z = z_for(confidence)
     p = successes / n
     denom = 1 + z * z / n
@@ -109,14 +254,401 @@ def wilson(successes: int, n: int, confidence: float = 0.95) -> Estimate:
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
     low = 0.0 if successes == 0 else max(0.0, centre - half)  # exact bounds, no rounding residue
     high = 1.0 if successes == n else min(1.0, centre + half)
-    return Estimate(p, low, high, n, confidence)
+    return Estimate(scale * p, scale * low, scale * high, n, confidence, "wilson", basis)
+
+
+def adjusted_wald(successes: int, n: int, confidence: float = 0.95, *, scale: float = 1.0) -> Estimate:
+    """A proportion (0..1, or ×``scale``) with the adjusted-Wald (Agresti–Coull) interval."""
+    _check_counts(successes, n)
+    basis = Proportion(successes, n, scale)
+    if n == 0:
+        return Estimate(None, None, None, 0, confidence, "adjusted-wald", basis)
+    z = z_for(confidence)
+    n_adj = n + z * z
+    p_adj = (successes + z * z / 2) / n_adj
+    half = z * math.sqrt(p_adj * (1 - p_adj) / n_adj)
+    low, high = max(0.0, p_adj - half), min(1.0, p_adj + half)
+    return Estimate(scale * successes / n, scale * low, scale * high, n, confidence, "adjusted-wald", basis)
+
+
+ProportionMethod = Literal["adjusted-wald", "wilson"]
+
+
+def proportion(
+    successes: int,
+    n: int,
+    *,
+    confidence: float = 0.95,
+    method: ProportionMethod = "adjusted-wald",
+    scale: float = 1.0,
+) -> Estimate:
+    """A proportion with an interval; adjusted-Wald by default (Sauro & Lewis' choice for small n)."""
+    if method == "adjusted-wald":
+        return adjusted_wald(successes, n, confidence, scale=scale)
+    if method == "wilson":
+        return wilson(successes, n, confidence, scale=scale)
+    raise ValueError(f"unknown proportion method {method!r}")
+
+
+def share_at_least(
+    distribution: Mapping[int, int],
+    threshold: int,
+    *,
+    confidence: float = 0.95,
+    method: ProportionMethod = "wilson",
+) -> Estimate:
+    """The share (in percent) of answers ≥ ``threshold`` in a {score: count} distribution."""
+    n = sum(distribution.values())
+    hits = sum(c for s, c in distribution.items() if s >= threshold)
+    return proportion(hits, n, confidence=confidence, method=method, scale=100.0)
 
 
 def csat(distribution: Mapping[int, int], *, scale_max: int = 5, confidence: float = 0.95) -> Estimate:
     """CSAT as the top-2-box share (e.g. 4 and 5 on a 1–5 scale), in percent, Wilson interval."""
-    n = sum(distribution.values())
-    top = sum(c for s, c in distribution.items() if s >= scale_max - 1)
-    est = wilson(top, n, confidence)
-    if est.value is None or est.low is None or est.high is None:
-        return est
-    return Estimate(100 * est.value, 100 * est.low, 100 * est.high, n, confidence)
+    return share_at_least(distribution, scale_max - 1, confidence=confidence, method="wilson")
+
+
+# --- means -----------------------------------------------------------------------------------------
+
+
+def mean_from_summary(summary: MeanSummary, confidence: float = 0.95) -> Estimate:
+    """The mean with the t-interval x̄ ± t(n−1)·s/√n; no interval for n < 2."""
+    n = summary.n
+    if n == 0:
+        return Estimate(None, None, None, 0, confidence, "t", summary)
+    if n == 1:
+        return Estimate(summary.mean, None, None, 1, confidence, "t", summary)
+    half = t_for(confidence, n - 1) * summary.sd / math.sqrt(n)
+    return Estimate(summary.mean, summary.mean - half, summary.mean + half, n, confidence, "t", summary)
+
+
+def mean(values: Iterable[float], confidence: float = 0.95) -> Estimate:
+    return mean_from_summary(MeanSummary.from_values(values), confidence)
+
+
+def mean_from_distribution(distribution: ScoreCounts, confidence: float = 0.95) -> Estimate:
+    return mean_from_summary(MeanSummary.from_distribution(distribution), confidence)
+
+
+# --- CES -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Ces:
+    mean: Estimate  # on the 1–7 scale, t-interval
+    agree: Estimate  # percent answering agree_from..7, Wilson interval
+
+    @property
+    def n(self) -> int:
+        return self.mean.n
+
+    @property
+    def too_few(self) -> bool:
+        return self.mean.too_few
+
+
+def ces(
+    distribution: Mapping[int, int],
+    *,
+    scale_min: int = 1,
+    scale_max: int = 7,
+    agree_from: int = 5,
+    confidence: float = 0.95,
+) -> Ces:
+    """Customer Effort Score from a {score: count} distribution on a 1–7 agreement scale."""
+    for s, c in distribution.items():
+        if c and not scale_min <= s <= scale_max:
+            raise ValueError(f"CES score {s} is outside {scale_min}..{scale_max}")
+    return Ces(
+        mean_from_distribution(distribution, confidence),
+        share_at_least(distribution, agree_from, confidence=confidence, method="wilson"),
+    )
+
+
+# --- SUS -------------------------------------------------------------------------------------------
+
+SUS_NORM_MEAN = 68.0
+SUS_NORM_SD = 12.5
+
+# Sauro–Lewis curved grading scale (QUX 2nd ed., Table 8.5): the lowest mean SUS for each grade.
+SUS_GRADES: tuple[tuple[float, str], ...] = (
+    (84.1, "A+"),
+    (80.8, "A"),
+    (78.9, "A-"),
+    (77.2, "B+"),
+    (74.1, "B"),
+    (72.6, "B-"),
+    (71.1, "C+"),
+    (65.0, "C"),
+    (62.7, "C-"),
+    (51.7, "D"),
+    (0.0, "F"),
+)
+
+
+def sus_score(items: Sequence[int]) -> float:
+    """One respondent's SUS (0–100) from the ten 1–5 answers in questionnaire order (Brooke)."""
+    if len(items) != 10:
+        raise ValueError("SUS has exactly ten items")
+    total = 0
+    for i, x in enumerate(items, start=1):
+        if not 1 <= x <= 5:
+            raise ValueError(f"SUS item {i} answer {x} is outside 1..5")
+        total += (x - 1) if i % 2 == 1 else (5 - x)
+    return total * 2.5
+
+
+def sus_percentile(score: float) -> float:
+    """Percentile rank (0–100) of a SUS score under the normal approximation N(68, 12.5²)."""
+    return 100.0 * probability.normal_cdf((score - SUS_NORM_MEAN) / SUS_NORM_SD)
+
+
+def sus_grade(score: float) -> str:
+    """The Sauro–Lewis curved grade (A+ … F) of a mean SUS score."""
+    if not 0 <= score <= 100:
+        raise ValueError("a SUS score is between 0 and 100")
+    rounded = round(score, 6)  # 84.1 computed as 84.09999999 still earns A+
+    return next(grade for floor, grade in SUS_GRADES if rounded >= floor)
+
+
+@dataclass(frozen=True)
+class Sus:
+    mean: Estimate
+    percentile: float | None  # of the mean
+    grade: str | None  # of the mean
+
+    @property
+    def too_few(self) -> bool:
+        return self.mean.too_few
+
+
+def sus(scores: Iterable[float], confidence: float = 0.95) -> Sus:
+    """Mean SUS (from per-respondent scores, see :func:`sus_score`) with the t-interval, and the
+    mean's percentile and grade."""
+    est = mean(scores, confidence)
+    if est.value is None:
+        return Sus(est, None, None)
+    return Sus(est, sus_percentile(est.value), sus_grade(est.value))
+
+
+# --- UMUX-Lite -------------------------------------------------------------------------------------
+
+
+def umux_lite_score(x1: int, x2: int) -> float:
+    """One respondent's UMUX-Lite (0–100) from the two 1–7 items: (x1 + x2 − 2)·100/12."""
+    for x in (x1, x2):
+        if not 1 <= x <= 7:
+            raise ValueError(f"UMUX-Lite answer {x} is outside 1..7")
+    return (x1 + x2 - 2) * 100.0 / 12.0
+
+
+def umux_lite_sus_equivalent(score: float) -> float:
+    """Lewis et al.'s (2013) regression of a UMUX-Lite score onto the SUS scale: 0.65·score + 22.9."""
+    return 0.65 * score + 22.9
+
+
+def umux_lite(pairs: Iterable[tuple[int, int]], confidence: float = 0.95) -> Estimate:
+    """Mean UMUX-Lite with the t-interval."""
+    return mean((umux_lite_score(a, b) for a, b in pairs), confidence)
+
+
+# --- sample size -----------------------------------------------------------------------------------
+
+
+def _ceil(x: float) -> int:
+    return math.ceil(round(x, 9))
+
+
+def sample_size_proportion(margin: float, *, p: float = 0.5, confidence: float = 0.95) -> int:
+    """Responses needed for a proportion's margin (half-width, 0..1, e.g. 0.05): ⌈z²p(1−p)/m²⌉."""
+    if not 0 < margin < 1:
+        raise ValueError("margin must be between 0 and 1 (a proportion, e.g. 0.05)")
+    if not 0 <= p <= 1:
+        raise ValueError("p must be between 0 and 1")
+    z = z_for(confidence)
+    return max(1, _ceil(z * z * p * (1 - p) / (margin * margin)))
+
+
+def sample_size_nps(
+    margin_points: float,
+    *,
+    promoters: float = 0.5,
+    detractors: float = 0.5,
+    confidence: float = 0.95,
+) -> int:
+    """Responses needed for an NPS margin in points (e.g. 5 for ±5), from the expected promoter and
+    detractor shares (0..1; the default 0.5/0.5 is the worst case, Var = 1): ⌈z²·Var/m²⌉ − 3."""
+    if not 0 < margin_points < 200:
+        raise ValueError("margin_points must be between 0 and 200 NPS points")
+    if promoters < 0 or detractors < 0 or promoters + detractors > 1:
+        raise ValueError("promoter and detractor shares must be non-negative and sum to at most 1")
+    m = margin_points / 100.0
+    var = promoters + detractors - (promoters - detractors) ** 2
+    z = z_for(confidence)
+    return max(1, _ceil(z * z * var / (m * m)) - 3)
+
+
+def sample_size_mean(margin: float, sd: float, *, confidence: float = 0.95) -> int:
+    """Responses needed for a mean's margin (same units as ``sd``): n = (t·s/m)², t iterated."""
+    if margin <= 0 or sd < 0:
+        raise ValueError("margin must be positive and sd non-negative")
+    n = max(2, _ceil((z_for(confidence) * sd / margin) ** 2))
+    for _ in range(100):
+        nxt = max(2, _ceil((t_for(confidence, n - 1) * sd / margin) ** 2))
+        if nxt == n:
+            break
+        n = nxt
+    return n
+
+
+# --- two-period comparisons ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """``after`` − ``before``: the difference in the estimates' units (NPS points, percentage points
+    for percent estimates, scale points for means), its interval, the test statistic (``z`` or
+    ``t``; ``df`` for t), the two-sided p-value and whether p < 1 − confidence. All None (and
+    ``significant`` False) when either side has no data to test."""
+
+    difference: float | None
+    low: float | None
+    high: float | None
+    statistic: float | None
+    statistic_name: str
+    df: float | None
+    p_value: float | None
+    significant: bool
+    n_before: int
+    n_after: int
+    confidence: float
+    method: str
+    min_n: int = MIN_RESPONSES
+
+    @property
+    def too_few(self) -> bool:
+        return too_few(self.n_before, self.min_n) or too_few(self.n_after, self.min_n)
+
+    @property
+    def direction(self) -> Literal["up", "down"] | None:
+        """Whether a significant change went "up" or "down"; None when not significant."""
+        if not self.significant or self.difference is None:
+            return None
+        return "up" if self.difference > 0 else "down"
+
+
+def _no_comparison(n_before: int, n_after: int, confidence: float, method: str, name: str) -> Comparison:
+    return Comparison(None, None, None, None, name, None, None, False, n_before, n_after, confidence, method)
+
+
+def _alpha(confidence: float) -> float:
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be between 0 and 1")
+    return 1 - confidence
+
+
+def compare_nps(before: NpsCounts, after: NpsCounts, *, confidence: float = 0.95) -> Comparison:
+    """MeasuringU's adjusted-Wald two-sample NPS test; difference and interval in NPS points."""
+    alpha = _alpha(confidence)
+    method = "adjusted-wald NPS z-test"
+    if before.n == 0 or after.n == 0:
+        return _no_comparison(before.n, after.n, confidence, method, "z")
+    c1, v1, n1 = _nps_adjusted(before)
+    c2, v2, n2 = _nps_adjusted(after)
+    se = math.sqrt(v1 / n1 + v2 / n2)  # > 0: each adjusted share is at least 0.75/n'
+    diff_adj = c2 - c1
+    z = diff_adj / se
+    p = probability.normal_two_sided_p(z)
+    half = z_for(confidence) * se
+    raw = 100.0 * ((after.promoters - after.detractors) / after.n - (before.promoters - before.detractors) / before.n)
+    return Comparison(
+        raw,
+        max(-200.0, 100.0 * (diff_adj - half)),
+        min(200.0, 100.0 * (diff_adj + half)),
+        z,
+        "z",
+        None,
+        p,
+        p < alpha,
+        before.n,
+        after.n,
+        confidence,
+        method,
+    )
+
+
+def compare_proportions(before: Proportion, after: Proportion, *, confidence: float = 0.95) -> Comparison:
+    """N − 1 two-proportion test with the adjusted-Wald interval of the difference (× ``scale``)."""
+    alpha = _alpha(confidence)
+    method = "N-1 two-proportion test"
+    if before.scale != after.scale:
+        raise ValueError("both proportions must be on the same scale")
+    _check_counts(before.successes, before.n)
+    _check_counts(after.successes, after.n)
+    n1, n2 = before.n, after.n
+    if n1 == 0 or n2 == 0:
+        return _no_comparison(n1, n2, confidence, method, "z")
+    x1, x2 = before.successes, after.successes
+    p1, p2 = x1 / n1, x2 / n2
+    big_n = n1 + n2
+    pooled = (x1 + x2) / big_n
+    denom = math.sqrt(pooled * (1 - pooled) * (1 / n1 + 1 / n2))
+    if denom == 0:  # both all-success or both all-failure: no evidence of any difference
+        z, p = 0.0, 1.0
+    else:
+        z = (p2 - p1) / denom * math.sqrt((big_n - 1) / big_n)
+        p = probability.normal_two_sided_p(z)
+    zc = z_for(confidence)
+    a1, a2 = (x1 + zc * zc / 4) / (n1 + zc * zc / 2), (x2 + zc * zc / 4) / (n2 + zc * zc / 2)
+    se = math.sqrt(a1 * (1 - a1) / (n1 + zc * zc / 2) + a2 * (1 - a2) / (n2 + zc * zc / 2))
+    s = before.scale
+    return Comparison(
+        s * (p2 - p1),
+        s * max(-1.0, a2 - a1 - zc * se),
+        s * min(1.0, a2 - a1 + zc * se),
+        z,
+        "z",
+        None,
+        p,
+        p < alpha,
+        n1,
+        n2,
+        confidence,
+        method,
+    )
+
+
+def compare_means(before: MeanSummary, after: MeanSummary, *, confidence: float = 0.95) -> Comparison:
+    """Welch's unequal-variance t test; needs n ≥ 2 on both sides."""
+    alpha = _alpha(confidence)
+    method = "Welch t-test"
+    n1, n2 = before.n, after.n
+    if n1 < 2 or n2 < 2:
+        return _no_comparison(n1, n2, confidence, method, "t")
+    diff = after.mean - before.mean
+    u1, u2 = before.sd**2 / n1, after.sd**2 / n2
+    se = math.sqrt(u1 + u2)
+    if se == 0:  # no spread on either side: any difference is exact
+        p = 1.0 if diff == 0 else 0.0
+        t = 0.0 if diff == 0 else math.copysign(math.inf, diff)
+        return Comparison(diff, diff, diff, t, "t", None, p, p < alpha, n1, n2, confidence, method)
+    df = (u1 + u2) ** 2 / (u1 * u1 / (n1 - 1) + u2 * u2 / (n2 - 1))
+    t = diff / se
+    p = probability.t_two_sided_p(t, df)
+    half = t_for(confidence, df) * se
+    return Comparison(diff, diff - half, diff + half, t, "t", df, p, p < alpha, n1, n2, confidence, method)
+
+
+def compare(before: Estimate, after: Estimate, *, confidence: float | None = None) -> Comparison:
+    """Compare two estimates of the same metric (e.g. last period vs this one) with the test that
+    fits their basis: NPS → :func:`compare_nps`, proportions/shares/CSAT → :func:`compare_proportions`,
+    means (CES, SUS, UMUX-Lite) → :func:`compare_means`. ``confidence`` defaults to ``before``'s."""
+    conf = before.confidence if confidence is None else confidence
+    a, b = before.basis, after.basis
+    if isinstance(a, NpsCounts) and isinstance(b, NpsCounts):
+        return compare_nps(a, b, confidence=conf)
+    if isinstance(a, Proportion) and isinstance(b, Proportion):
+        return compare_proportions(a, b, confidence=conf)
+    if isinstance(a, MeanSummary) and isinstance(b, MeanSummary):
+        return compare_means(a, b, confidence=conf)
+    raise ValueError("both estimates must come from the same kind of metric (and carry their basis)")
