@@ -238,3 +238,33 @@ def test_concurrent_captures_are_grouped_and_exact(tenant_a: Any, survey: Any, w
         assert len({body["id"] for _, body in answers}) == 1, f"{idem} got two different responses"
     assert sum(len(v) for v in results.values()) == 200
 
+
+
+def test_batch_through_the_fast_path_answers_as_the_full_path(tenant_a: Any, survey: Any, wsgi: Wsgi) -> None:
+    from django.test import Client
+
+    from cxloop.surveys.models import Response
+
+    key = _warm(tenant_a, survey, wsgi)
+    path = f"/api/v1/surveys/{survey.pk}/responses/batch"
+    items = [{"answers": {"nps": 7}, "idempotency_key": "b-1"},
+             {"answers": {"nps": 7}, "idempotency_key": "b-1"},            # repeated: replays the first
+             {"answers": {"nps": 12}},                                      # invalid: reported, not stored
+             {"answers": {"nps": 3, "reason": "慢"}, "contact": {"external_id": "c-9"}, "touchpoint": "app"}]
+    before = wsgi.django_requests
+    status, _, fast = wsgi.post(path, {"items": items}, key=key)
+    assert status == 200 and wsgi.django_requests == before, fast
+    assert fast["stored"] == 2 and fast["failed"] == 1
+    assert [r["status"] for r in fast["results"]] == [201, 201, 422, 201]
+    assert fast["results"][1]["replayed"] and fast["results"][1]["id"] == fast["results"][0]["id"]
+    assert fast["results"][2]["field"] == "answers.nps"
+    # The full path (Django test client, no gateway) gives the same answer to the same retry.
+    full = Client().post(path, json.dumps({"items": items}), content_type="application/json",
+                         HTTP_AUTHORIZATION=f"Bearer {key}").json()
+    assert full["results"][0] == {**fast["results"][0], "replayed": True}
+    assert full["results"][2] == fast["results"][2] and full["stored"] == 1  # only the un-keyed item again
+    assert Response.objects.filter(survey=survey, touchpoint="app").count() == 2
+    # An unusual body (a string where a bool belongs) goes to the full path, which decides: its API
+    # model reads "yes" as true, so the response is stored complete.
+    status, _, odd = wsgi.post(path, {"items": [{"answers": {"nps": 1}, "complete": "yes"}]}, key=key)
+    assert wsgi.django_requests == before + 2 and status == 200 and odd["stored"] == 1, odd

@@ -22,8 +22,8 @@ from cxloop.web.middleware import CSP, PERMISSIONS
 
 log = logging.getLogger("cxloop.capture")
 
-ROUTE = re.compile(r"^/api/v1/surveys/([0-9]{1,18})/responses/?$")
-MAX_BODY = 1024 * 1024
+ROUTE = re.compile(r"^/api/v1/surveys/([0-9]{1,18})/responses(/batch)?/?$")
+MAX_BODY = 1024 * 1024  # a batch may be as large as Django accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)
 REASONS = {200: "OK", 201: "Created", 409: "Conflict", 422: "Unprocessable Entity"}
 
 StartResponse = Callable[..., Any]
@@ -62,7 +62,7 @@ class CaptureGateway:
         if environ.get("REQUEST_METHOD") == "POST" and not environ.get("QUERY_STRING"):
             match = ROUTE.match(environ.get("PATH_INFO", ""))
             if match is not None:
-                answered = self._try(environ, int(match.group(1)))
+                answered = self._try(environ, int(match.group(1)), batch=bool(match.group(2)))
         if answered is None:
             return self.app(environ, start_response)
         body = json.dumps(answered.body).encode()
@@ -70,7 +70,7 @@ class CaptureGateway:
                        _headers(_secure(environ), len(body)))
         return [body]
 
-    def _try(self, environ: dict[str, Any], survey_id: int) -> capture.Answered | None:
+    def _try(self, environ: dict[str, Any], survey_id: int, *, batch: bool) -> capture.Answered | None:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         if not auth.startswith("Bearer ") or not environ.get("CONTENT_TYPE", "").startswith("application/json"):
             return None
@@ -80,7 +80,8 @@ class CaptureGateway:
             length = int(environ.get("CONTENT_LENGTH") or "")
         except ValueError:
             return None
-        if not 0 < length <= MAX_BODY:
+        limit = (settings.DATA_UPLOAD_MAX_MEMORY_SIZE or MAX_BODY) if batch else MAX_BODY
+        if not 0 < length <= limit:
             return None
         raw = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(raw)  # Django reads it again if the fast path declines
@@ -90,6 +91,8 @@ class CaptureGateway:
             return None
         close_old_connections()
         try:
+            if batch:
+                return capture.capture_batch(api_key=auth[7:].strip(), survey_id=survey_id, payload=payload)
             return capture.capture(api_key=auth[7:].strip(), survey_id=survey_id, payload=payload,
                                    idempotency_key=environ.get("HTTP_IDEMPOTENCY_KEY"))
         except Exception:  # nothing was committed (the write is one transaction): Django tries again

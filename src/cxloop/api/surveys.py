@@ -17,7 +17,7 @@ from cxloop.core import survey_spec
 from cxloop.orgs.access import ANALYSE, WORK, Actor
 from cxloop.orgs.models import ApiKey, User
 from cxloop.orgs.services import ApiKeyError
-from cxloop.surveys import queries, services
+from cxloop.surveys import capture, queries, services
 from cxloop.surveys.models import Survey
 
 router = Router(tags=["surveys"])
@@ -203,15 +203,7 @@ def post_batch(request: HttpRequest, survey_id: int, payload: BatchIn, org: str 
                                 digest=(services.request_hash(item.model_dump(mode="json", exclude={"idempotency_key"}))
                                         if item.idempotency_key is not None else None))
              for item in payload.items]
-    results: list[dict[str, Any]] = []
-    stored = 0
-    for index, r in enumerate(services.record_batch(survey=survey, items=batch)):
-        if isinstance(r, services.Recorded):
-            stored += 0 if r.replayed else 1
-            results.append({"index": index, "status": r.status_code, "id": r.response_id, "replayed": r.replayed})
-        else:
-            results.append({"index": index, "status": r.status, "detail": r.message, "field": r.field})
-    return {"stored": stored, "failed": sum(1 for r in results if r["status"] >= 400), "results": results}
+    return capture.batch_body(services.record_batch(survey=survey, items=batch))
 
 
 class ResponseFilter(Schema):

@@ -24,6 +24,7 @@ from cxloop.surveys import services
 from cxloop.surveys.models import Survey, SurveyStatus
 
 CAPTURE_ROLE = Role.MEMBER  # the same as cxloop.orgs.access.WORK, which the full path requires
+MAX_BATCH = 1000
 _TOP = {"answers", "contact", "embedded", "touchpoint", "channel", "language", "submitted_at", "complete"}
 _CONTACT = ("external_id", "email", "name", "language")
 
@@ -125,3 +126,42 @@ def capture(*, api_key: str, survey_id: int, payload: Any, idempotency_key: str 
     assert result is not None
     body = {"detail": result.message, **({"field": result.field} if result.field else {})}
     return Answered(result.status, body)
+
+
+def batch_body(results: list[services.Recorded | services.SurveyError]) -> dict[str, Any]:
+    """The answer to a batch: a result per item (the same shape from both paths)."""
+    items: list[dict[str, Any]] = []
+    stored = 0
+    for index, r in enumerate(results):
+        if isinstance(r, services.Recorded):
+            stored += 0 if r.replayed else 1
+            items.append({"index": index, "status": r.status_code, "id": r.response_id, "replayed": r.replayed})
+        else:
+            items.append({"index": index, "status": r.status, "detail": r.message, "field": r.field})
+    return {"stored": stored, "failed": sum(1 for r in items if r["status"] >= 400), "results": items}
+
+
+def capture_batch(*, api_key: str, survey_id: int, payload: Any) -> Answered | None:
+    """Record a batch through the fast path (validation and write shared with the full path's
+    ``record_batch``), or None when any part of the request is unusual: the full path then answers."""
+    who = api_key_identity(api_key)
+    if who is None or not Role.at_least(who.role, CAPTURE_ROLE):
+        return None
+    if not isinstance(payload, dict) or payload.keys() != {"items"} or not isinstance(payload["items"], list) \
+            or not 0 < len(payload["items"]) <= MAX_BATCH:
+        return None
+    items: list[services.BatchItem] = []
+    for raw in payload["items"]:
+        if not isinstance(raw, dict):
+            return None
+        key = raw.get("idempotency_key")
+        if key is not None and not isinstance(key, str):
+            return None
+        shaped = submission_of({k: v for k, v in raw.items() if k != "idempotency_key"})
+        if shaped is None:
+            return None
+        items.append(services.BatchItem(shaped[0], key, shaped[1] if key is not None else None))
+    survey = _open_survey(who.org_id, survey_id)
+    if survey is None:
+        return None
+    return Answered(200, batch_body(services.record_batch(survey=survey, items=items)))
