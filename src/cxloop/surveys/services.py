@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, transaction
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import F, Model
 from django.utils import timezone
 
@@ -475,71 +475,76 @@ def validate_job(survey: Survey, version: SurveyVersion, item: BatchItem, now: d
                       language=language, key_field=key_field)
 
 
-def _raw_insert(model: type[Model], objects: list[Any]) -> None:
-    """INSERT model instances with plain statements, as ``bulk_create`` would store them (each field's
-    own ``pre_save`` and ``get_db_prep_save``) but without building a query per call: on the capture
-    path the ORM's query compilation cost more than writing the rows. The new primary keys are set on
-    the instances (multi-row INSERT … RETURNING gives them in row order, which Django's own
-    ``bulk_create`` relies on too)."""
-    if not objects:
-        return
+_PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.ForeignKey)
+
+
+def _preparers(model: type[Model], conn: Any) -> list[tuple[str, Any, Any]]:
+    """(attname, default, prepare) per column: the field's own ``get_db_prep_save`` where the database
+    needs a conversion (dates, JSON, …), nothing for plain strings and numbers."""
+    out = []
+    for f in model._meta.concrete_fields:
+        if f.primary_key:
+            continue
+        plain = isinstance(f, _PLAIN_FIELDS) and not isinstance(f, models.JSONField)
+        out.append((f.attname, f.get_default(), None if plain else partial(f.get_db_prep_save, connection=conn)))
+    return out
+
+
+def _insert_values(model: type[Model], values: list[dict[str, Any]], *, returning: bool = False) -> list[Any]:
+    """INSERT rows given as {attname: value} (missing fields take their default), each value prepared as
+    the ORM would prepare it, without building model instances or compiling a query per call: on the
+    capture path both cost more than writing the rows. With ``returning`` the new primary keys come back
+    in row order (multi-row INSERT … RETURNING, which Django's ``bulk_create`` relies on too)."""
+    if not values:
+        return []
     conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection itself, not the per-access proxy
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
+    preparers = _preparers(model, conn)
     qn = conn.ops.quote_name
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) VALUES "  # noqa: S608
-    one = f"({', '.join(['%s'] * len(fields))})"
-    rows = [[f.get_db_prep_save(f.pre_save(obj, True), conn) for f in fields] for obj in objects]
-    pk = qn(model._meta.pk.column)
+    columns = [qn(f.column) for f in model._meta.concrete_fields if not f.primary_key]
+    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(columns)}) VALUES "  # noqa: S608
+    one = f"({', '.join(['%s'] * len(columns))})"
+    rows = [[(value if prepare is None else prepare(value))
+             for attname, default, prepare in preparers
+             for value in (row.get(attname, default),)] for row in values]
     with conn.cursor() as cursor:
-        for start in range(0, len(objects), 200):
+        if not returning:
+            cursor.executemany(head + one, rows)
+            return []
+        keys: list[Any] = []
+        pk = qn(model._meta.pk.column)
+        for start in range(0, len(rows), 200):
             chunk = rows[start:start + 200]
             cursor.execute(f"{head}{', '.join([one] * len(chunk))} RETURNING {pk}",
                            [value for row in chunk for value in row])
-            for obj, (new_pk,) in zip(objects[start:start + 200], cursor.fetchall(), strict=True):
-                obj.pk = new_pk
-                obj._state.adding = False
-                obj._state.db = conn.alias
-
-
-def _insert_values(model: type[Model], values: list[dict[str, Any]]) -> None:
-    """INSERT rows given as {attname: value} (missing fields take their default), each value prepared
-    by its field as the ORM would, without building model instances (answers come by the thousand)."""
-    if not values:
-        return
-    conn = connections[DEFAULT_DB_ALIAS]
-    fields = [f for f in model._meta.concrete_fields if not f.primary_key]
-    defaults = {f.attname: f.get_default() for f in fields}
-    qn = conn.ops.quote_name
-    sql = (f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(qn(f.column) for f in fields)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(fields))})")
-    rows = [[f.get_db_prep_save(row[f.attname] if f.attname in row else defaults[f.attname], conn)
-             for f in fields] for row in values]
-    with conn.cursor() as cursor:
-        cursor.executemany(sql, rows)
+            keys += [found[0] for found in cursor.fetchall()]
+        return keys
 
 
 def _insert_jobs(jobs: list[CaptureJob], now: datetime) -> None:
     """Write the jobs' responses, answers and idempotency records (in the caller's transaction)."""
-    responses = []
+    responses: list[dict[str, Any]] = []
     for job in jobs:
         sub = job.item.submission
         contact = upsert_contact(org=job.survey.org, data=sub.contact) if sub.contact is not None else None
         at = sub.submitted_at or now
-        responses.append(Response(
-            org_id=job.survey.org_id, survey_id=job.survey.pk, version=job.version, contact=contact,
-            account_id=contact.account_id if contact else None,
-            status=ResponseStatus.COMPLETE if sub.complete else ResponseStatus.PARTIAL,
-            started_at=at, submitted_at=at, channel=(sub.channel or "api")[:32],
-            language=job.language or (contact.language if contact else spec_of(job.version).default_language),
-            touchpoint=(sub.touchpoint or job.survey.touchpoint)[:120], embedded=job.embedded))
-    _raw_insert(Response, responses)
+        responses.append({
+            "org_id": job.survey.org_id, "survey_id": job.survey.pk, "version_id": job.version.pk,
+            "contact_id": contact.pk if contact else None, "account_id": contact.account_id if contact else None,
+            "status": ResponseStatus.COMPLETE.value if sub.complete else ResponseStatus.PARTIAL.value,
+            "started_at": at, "submitted_at": at, "channel": (sub.channel or "api")[:32],
+            "language": job.language or (contact.language if contact else spec_of(job.version).default_language),
+            "touchpoint": (sub.touchpoint or job.survey.touchpoint)[:120], "embedded": job.embedded})
+    ids = _insert_values(Response, responses, returning=True)
     answers: list[dict[str, Any]] = []
     records: list[dict[str, Any]] = []
-    for response, job in zip(responses, jobs, strict=True):
-        answers += [{"response_id": response.pk, "question_key": r.key, "number": r.number,
+    for response_id, values, job in zip(ids, responses, jobs, strict=True):
+        answers += [{"response_id": response_id, "question_key": r.key, "number": r.number,
                      "choices": list(r.choices), "text": r.text[:MAX_TEXT]} for r in job.rows]
-        body = response_body(response)
-        job.result = Recorded(201, body, response.pk)
+        body = {"id": response_id, "survey_id": values["survey_id"], "version": job.version.number,
+                "status": values["status"], "contact_id": values["contact_id"], "touchpoint": values["touchpoint"],
+                "channel": values["channel"], "language": values["language"],
+                "submitted_at": values["submitted_at"].isoformat()}
+        job.result = Recorded(201, body, response_id)
         if job.item.idempotency_key is not None:
             records.append({"org_id": job.survey.org_id, "scope": _scope(job.survey.pk),
                             "key": job.item.idempotency_key, "request_hash": job.item.digest or "",
