@@ -89,8 +89,7 @@ class CaptureGateway:
             payload = json.loads(raw)
         except ValueError:
             return None
-        close_old_connections()
-        try:
+        try:  # connections are recycled after the answer, as Django does (request_finished)
             if batch:
                 return capture.capture_batch(api_key=auth[7:].strip(), survey_id=survey_id, payload=payload)
             return capture.capture(api_key=auth[7:].strip(), survey_id=survey_id, payload=payload,

@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import lru_cache, partial
+from functools import lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
@@ -476,18 +476,18 @@ def validate_job(survey: Survey, version: SurveyVersion, item: BatchItem, now: d
 
 
 _PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.ForeignKey)
+_COLUMNS: dict[type[Model], list[tuple[str, Any, bool]]] = {}
 
 
-def _preparers(model: type[Model], conn: Any) -> list[tuple[str, Any, Any]]:
-    """(attname, default, prepare) per column: the field's own ``get_db_prep_save`` where the database
-    needs a conversion (dates, JSON, …), nothing for plain strings and numbers."""
-    out = []
-    for f in model._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        plain = isinstance(f, _PLAIN_FIELDS) and not isinstance(f, models.JSONField)
-        out.append((f.attname, f.get_default(), None if plain else partial(f.get_db_prep_save, connection=conn)))
-    return out
+def _columns(model: type[Model]) -> list[tuple[str, Any, bool]]:
+    """(attname, field, needs preparation) per non-key column: the field's own ``get_db_prep_save``
+    where the database needs a conversion (dates, JSON, …), nothing for plain strings and numbers."""
+    found = _COLUMNS.get(model)
+    if found is None:
+        found = [(f.attname, f, not (isinstance(f, _PLAIN_FIELDS) and not isinstance(f, models.JSONField)))
+                 for f in model._meta.concrete_fields if not f.primary_key]
+        _COLUMNS[model] = found
+    return found
 
 
 def _insert_values(model: type[Model], values: list[dict[str, Any]], *, returning: bool = False) -> list[Any]:
@@ -498,14 +498,18 @@ def _insert_values(model: type[Model], values: list[dict[str, Any]], *, returnin
     if not values:
         return []
     conn = connections[DEFAULT_DB_ALIAS]  # the thread's connection itself, not the per-access proxy
-    preparers = _preparers(model, conn)
+    columns = _columns(model)
     qn = conn.ops.quote_name
-    columns = [qn(f.column) for f in model._meta.concrete_fields if not f.primary_key]
-    head = f"INSERT INTO {qn(model._meta.db_table)} ({', '.join(columns)}) VALUES "  # noqa: S608
+    head = (f"INSERT INTO {qn(model._meta.db_table)} "  # noqa: S608
+            f"({', '.join(qn(f.column) for _a, f, _p in columns)}) VALUES ")
     one = f"({', '.join(['%s'] * len(columns))})"
-    rows = [[(value if prepare is None else prepare(value))
-             for attname, default, prepare in preparers
-             for value in (row.get(attname, default),)] for row in values]
+    rows = []
+    for row in values:
+        params = []
+        for attname, f, prepare in columns:
+            value = row[attname] if attname in row else f.get_default()
+            params.append(f.get_db_prep_save(value, conn) if prepare else value)
+        rows.append(params)
     with conn.cursor() as cursor:
         if not returning:
             cursor.executemany(head + one, rows)
