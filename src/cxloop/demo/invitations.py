@@ -77,6 +77,15 @@ def create_invitations(org: Organization, rng: random.Random, surveys: dict[str,
         sent = year_ago + timedelta(days=rng.choice([5, 95, 185, 275]) + rng.random() * 3)
         opened = sent + timedelta(hours=rng.uniform(1, 72)) if rng.random() < 0.45 else None
         started = opened + timedelta(minutes=rng.uniform(1, 30)) if opened and rng.random() < 0.12 else None
+        if rng.random() < 0.02:  # an address that no longer exists: refused, not retried, shown as failed
+            invitations.append(SurveyInvitation(
+                org=org, survey=nps, distribution=quarterly, contact_id=contact_id, token=_token(rng),
+                language=language, touchpoint=nps.touchpoint, created_at=sent, send_attempts=1,
+                failed_at=sent + timedelta(minutes=1), last_error_at=sent + timedelta(minutes=1),
+                last_error="550 5.1.1 Recipient address rejected: User unknown in virtual mailbox table",
+                expires_at=sent + timedelta(days=30),
+            ))
+            continue
         invitations.append(SurveyInvitation(
             org=org, survey=nps, distribution=quarterly, contact_id=contact_id, token=_token(rng),
             language=language, touchpoint=nps.touchpoint, created_at=sent, sent_at=sent, opened_at=opened,

@@ -10,8 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
-from cxloop.orgs.models import Organization
-from cxloop.orgs.services import create_admin, create_api_key
+from cxloop.orgs.models import Organization, OrganizationLogo
+from cxloop.orgs.services import create_admin, create_api_key, set_logo
 
 DEMO_ORG_NAME = "云启科技 CloudLaunch"
 DEMO_SLUG = "cloudlaunch"
@@ -66,6 +66,10 @@ def load(*, size: str = "small", seed: int = 42, stdout: Any = None) -> DemoResu
             stdout.write(f"  {stats}")
     elif stdout is not None:
         stdout.write("The demo is already loaded; keeping it.")
+    if not OrganizationLogo.objects.filter(org=org).exists():
+        from cxloop.demo.logo import png
+
+        set_logo(org=org, data=png())
     key = _previous_key(org)
     if key is None:
         key = create_api_key(org=org, role="admin", name="demo key").plaintext

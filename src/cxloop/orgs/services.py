@@ -21,6 +21,7 @@ from cxloop.orgs.models import (
     Invitation,
     Membership,
     Organization,
+    OrganizationLogo,
     Role,
     Team,
     TeamKind,
@@ -273,6 +274,32 @@ def api_key_identity(raw: str) -> KeyIdentity | None:
     if timezone.now() - last_used > timedelta(seconds=60):
         return None
     return KeyIdentity(key_id=row[0], org_id=row[1], org_slug=row[2], role=row[3])
+
+
+def set_logo(*, org: Organization, data: bytes, actor: User | None = None) -> OrganizationLogo:
+    """Store ``data`` as the organisation's logo (PNG, JPEG or WebP, checked by its bytes; at most
+    ``OrganizationLogo.MAX_BYTES`` and ``MAX_SIDE`` pixels a side), audit-logged."""
+    from cxloop.core.images import sniff
+
+    info = sniff(data)
+    if info is None:
+        raise ServiceError("logo: use a PNG, JPEG or WebP image.", field="logo")
+    if len(data) > OrganizationLogo.MAX_BYTES or max(info.width, info.height) > OrganizationLogo.MAX_SIDE:
+        raise ServiceError("logo: the image is too large.", field="logo")
+    digest = hashlib.sha256(data).hexdigest()[:16]
+    with transaction.atomic():
+        logo, _ = OrganizationLogo.objects.update_or_create(
+            org=org, defaults={"data": data, "content_type": info.content_type, "width": info.width,
+                               "height": info.height, "digest": digest, "updated_at": timezone.now()})
+        audit("org.logo_updated", org=org, actor=actor, target=org.name, content_type=info.content_type,
+              bytes=len(data), digest=digest)
+    return logo
+
+
+def remove_logo(*, org: Organization, actor: User | None = None) -> None:
+    with transaction.atomic():
+        if OrganizationLogo.objects.filter(org=org).delete()[0]:
+            audit("org.logo_removed", org=org, actor=actor, target=org.name)
 
 
 def revoke_api_key(*, key: ApiKey, actor: User | None = None) -> ApiKey:

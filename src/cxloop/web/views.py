@@ -3,7 +3,6 @@ service, renders a template."""
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from django.contrib import messages
@@ -13,12 +12,10 @@ from django.db import connection, transaction
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST, require_safe
 
-from cxloop.core.images import ImageInfo
 from cxloop.orgs import queries, services
 from cxloop.orgs.access import MANAGE, READ, Actor
 from cxloop.orgs.models import OrganizationLogo, Role, User
@@ -98,10 +95,9 @@ def settings_org(request: HttpRequest, actor: Actor) -> HttpResponse:
             form.save()
             services.audit("org.updated", org=actor.org, actor=actor.user, target=actor.org.name)
             if form.logo_info is not None:
-                _save_logo(actor, form.logo_info, form.logo_data)
+                services.set_logo(org=actor.org, data=form.logo_data, actor=actor.user)
             elif form.cleaned_data.get("remove_logo") and logo is not None:
-                OrganizationLogo.objects.filter(org=actor.org).delete()
-                services.audit("org.logo_removed", org=actor.org, actor=actor.user, target=actor.org.name)
+                services.remove_logo(org=actor.org, actor=actor.user)
         messages.success(request, _("Organisation saved."))
         return redirect("settings_org", org=actor.org.slug)
     context: dict[str, Any] = {"org": actor.org, "form": form, "section": "settings", "tab": "org", "logo": logo}
@@ -121,15 +117,6 @@ def fit(width: int, height: int, max_width: int, max_height: int) -> tuple[int, 
 def _logo_meta(org: Any) -> OrganizationLogo | None:
     """The logo's row without its bytes (for the URL and the preview's size)."""
     return OrganizationLogo.objects.filter(org=org).defer("data").first()
-
-
-def _save_logo(actor: Actor, info: ImageInfo, data: bytes) -> None:
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    OrganizationLogo.objects.update_or_create(
-        org=actor.org, defaults={"data": data, "content_type": info.content_type, "width": info.width,
-                                 "height": info.height, "digest": digest, "updated_at": timezone.now()})
-    services.audit("org.logo_updated", org=actor.org, actor=actor.user, target=actor.org.name,
-                   content_type=info.content_type, bytes=len(data), digest=digest)
 
 
 @require_safe
