@@ -966,3 +966,11 @@ def test_any_answers_give_rows_or_an_answer_error(answers: dict[str, Any], compl
         assert isinstance(row, AnswerRow) and (row.number is None or isinstance(row.number, float))
     ss.visible_questions(spec, 1, answers=answers)
     ss.next_page(spec, 0, answers=answers)
+
+
+def test_yaml_keeps_a_text_ending_in_a_next_line_character() -> None:
+    """Found by the property test above: PyYAML wrote '0\\x85' unescaped and read back '0 '."""
+    raw = definition()
+    raw["title"] = {"en": "0\x85", "zh-hans": "满意度\u2028调查"}
+    spec = ss.parse(raw)
+    assert ss.loads(ss.dumps(spec)) == spec

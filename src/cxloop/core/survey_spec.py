@@ -328,5 +328,10 @@ def dumps(spec: SurveySpec, fmt: str = "yaml") -> str:
     if fmt == "json":
         return json.dumps(data, ensure_ascii=False, indent=2) + "\n"
     if fmt == "yaml":
-        return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=4096)
+        text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=4096)
+        if yaml.safe_load(text) != data:
+            # PyYAML writes some line-break characters (U+0085 at the end of a text) unescaped when
+            # asked to keep Unicode readable, and reads them back changed: escape everything instead.
+            text = yaml.safe_dump(data, allow_unicode=False, sort_keys=False, width=4096)
+        return text
     raise ValueError(f"unknown format {fmt!r} (json or yaml)")
