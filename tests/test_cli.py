@@ -22,7 +22,7 @@ from django.core.management import CommandError, call_command
 from scripts.localnet import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
-COMMANDS = ["demo", "serve", "worker", "migrate", "createadmin", "apikey", "survey", "import", "check"]
+COMMANDS = ["demo", "serve", "worker", "migrate", "createadmin", "apikey", "survey", "import", "export", "check"]
 
 
 def _cxloop(*args: str, env: dict[str, str] | None = None, timeout: float = 120) -> subprocess.CompletedProcess[str]:

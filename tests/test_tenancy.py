@@ -45,6 +45,13 @@ def _objects(t: Any) -> dict[str, int]:
 
     OrganizationLogo.objects.create(org=t.org, data=TINY_PNG, content_type="image/png", width=1, height=1,
                                     digest=f"{t.org.pk:016x}")
+    from cxloop.exports.models import ExportJob
+
+    export = ExportJob.objects.create(org=t.org, survey=survey, requested_by=t.owner, format="csv")
+    from cxloop.surveys.models import Answer, Response
+
+    response = Response.objects.create(org=t.org, survey=survey, contact=contact, account=account)
+    Answer.objects.create(response=response, question_key="why", text="Secret comment")
     return {
         "team_id": t.team.pk,
         "membership_id": Membership.objects.get(org=t.org, user=t.member).pk,
@@ -53,6 +60,8 @@ def _objects(t: Any) -> dict[str, int]:
         "account_id": account.pk,
         "contact_id": contact.pk,
         "survey_id": survey.pk,
+        "export_id": export.pk,
+        "response_id": response.pk,
         # route parameters that are not ids
         "kind": "svg",
         "fmt": "yaml",
@@ -188,3 +197,24 @@ def test_revoked_key_gets_401_everywhere(tenant_a: Any, api_client: Any) -> None
         response = api_client.call(method, path.format(**objs), key, body=BODY if method != "GET" else None)
         assert response.status_code == 401, f"{method} {path} -> {response.status_code}"
         assert response.json()["detail"] == "This API key has been revoked."
+
+
+def test_a_survey_id_in_the_query_string_is_scoped_too(tenant_a: Any, tenant_b: Any, api_client: Any) -> None:
+    """Routes that take the survey as a query parameter (``GET /metrics?survey=``, ``/comments``) treat an
+    id of another organisation's survey as the path ids are treated: 404, nothing revealed."""
+    survey_a = _objects(tenant_a)["survey_id"]
+    _objects(tenant_b)
+    checked = 0
+    for path, methods in api.get_openapi_schema()["paths"].items():
+        for method, operation in methods.items():
+            query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
+            if "survey" not in query:
+                continue
+            url = f"{path}?survey={survey_a}&question=nps&q=Secret"
+            for extra in ("", f"&org={tenant_a.org.slug}"):
+                response = api_client.call(method.upper(), url + extra, tenant_b.keys["owner"])
+                assert response.status_code == 404, f"{method} {url}{extra} -> {response.status_code}"
+                assert "Secret" not in response.content.decode()
+                checked += 1
+            assert api_client.call(method.upper(), url, tenant_a.keys["viewer"]).status_code != 404
+    assert checked >= 4

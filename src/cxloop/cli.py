@@ -18,9 +18,11 @@ COMMANDS = {
     "apikey": "create, list and revoke API keys (create prints only the key)",
     "survey": "survey as code: list, export (YAML/JSON) and import definitions",
     "import": "import data: 'import responses FILE --org SLUG --survey ID' (CSV, all rows or none)",
+    "export": "export data: 'export responses --survey ID --format csv|xlsx|jsonl --out FILE'",
+    "rollups": "rollups of the answers: 'rollups rebuild [--survey ID] [--org SLUG]', 'refresh', 'status'",
     "check": "validate the configuration and the database connection",
 }
-ALIASES = {"check": "cxcheck", "worker": "cxworker", "import": "cximport"}
+ALIASES = {"check": "cxcheck", "worker": "cxworker", "import": "cximport", "export": "cxexport"}
 
 
 def _usage() -> str:

@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "cxloop.orgs",
     "cxloop.customers",
     "cxloop.surveys",
+    "cxloop.exports",
+    "cxloop.analytics",
     "cxloop.demo",
     "cxloop.ops",
 ]

@@ -14,7 +14,9 @@ from ninja import NinjaAPI, Router, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from cxloop.api.analytics import router as analytics_router
 from cxloop.api.auth import AUTH, actor
+from cxloop.api.exports import router as export_router
 from cxloop.api.schemas import (
     AccountOut,
     ApiKeyCreated,
@@ -320,3 +322,5 @@ def get_contact(request: HttpRequest, org: str, contact_id: int) -> Any:
 api.add_router("/orgs", orgs)
 api.add_router("/orgs", customers)
 api.add_router("/", survey_router)
+api.add_router("/", export_router)
+api.add_router("/", analytics_router)

@@ -27,6 +27,7 @@ from datetime import date, time, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from cxloop.analytics import rollups
 from cxloop.core.survey_templates import template
 from cxloop.demo import content
 from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
@@ -76,6 +77,8 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         surveys = create_surveys(org, staff.teams, timeline)
         n_responses, n_answers = create_responses(org, seed, scale, timeline, contacts, surveys)
         create_invitations(org, part_rng(seed, "invitations"), surveys, timeline)
+        # The responses were bulk-written, past the capture paths' dirty markers: build their rollups.
+        rollups.rebuild(survey_ids=[published.survey.pk for published in surveys.values()])
     return DemoStats(
         teams=len(staff.teams),
         users=len(staff.users),

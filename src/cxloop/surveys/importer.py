@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from cxloop.core import survey_spec
+from cxloop.core import export_format, survey_spec
 from cxloop.orgs.models import User
 from cxloop.orgs.services import audit
 from cxloop.surveys.models import Survey
@@ -34,6 +34,8 @@ from cxloop.surveys.services import (
 
 RESERVED = {"submitted_at", "contact_external_id", "contact_email", "contact_name", "language", "touchpoint",
             "channel", "status"}
+# Columns of a response export (``core.export_format``) that an import reads past, so an export imports again.
+EXPORT_ONLY = {"response_id", "survey_version", "account_external_id", "account_name"}
 MAX_ROWS = 100_000
 MAX_BYTES = 50 * 1024 * 1024
 
@@ -82,7 +84,7 @@ def preview(*, survey: Survey, data: bytes | str) -> Preview:
     keys = {q.key for q in spec.questions()}
     for column in columns:
         base = column.partition(".")[0]
-        if column not in RESERVED and not column.startswith("embedded.") and base not in keys:
+        if column not in RESERVED | EXPORT_ONLY and not column.startswith("embedded.") and base not in keys:
             result.problems.append(RowProblem(1, column, f"unknown column: not a question of this survey "
                                                          f"(questions: {', '.join(sorted(keys))})"))
     if result.problems:
@@ -93,7 +95,11 @@ def preview(*, survey: Survey, data: bytes | str) -> Preview:
         if number - 1 > MAX_ROWS:
             result.problems.append(RowProblem(number, "", f"more than {MAX_ROWS:,} rows; split the file"))
             break
-        row = {str(k).strip(): (v or "").strip() for k, v in raw.items() if k is not None}
+        if export_format.read_csv_trailer(next(iter(raw.values()), None) or "") is not None:
+            continue  # the last line of an export ("# end of export: N rows")
+        # A cell an export neutralised ("'=1+1") comes back as it was stored.
+        row = {str(k).strip(): export_format.restore((v or "").strip()) for k, v in raw.items()
+               if k is not None and str(k).strip() not in EXPORT_ONLY}
         result.rows.append(row)
         answers: dict[str, Any] = {}
         for column, value in row.items():

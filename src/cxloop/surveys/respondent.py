@@ -19,6 +19,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from cxloop.analytics.rollups import mark_dirty
 from cxloop.core import survey_spec
 from cxloop.core.survey_logic import _as_number
 from cxloop.core.survey_model import NO, SCALE_TYPES, YES
@@ -306,6 +307,7 @@ def save_page(*, visit: Visit, page_index: int, page_answers: Mapping[str, Any],
             if visit.invitation is not None:
                 SurveyInvitation.objects.filter(pk=visit.invitation.pk).update(completed_at=now)
         response.save(update_fields=fields)
+        mark_dirty([response])  # rollups count it once it is complete (a no-op while partial)
     visit.response = response
     visit.answers = merged
     return Saved(response, nxt)
@@ -348,6 +350,7 @@ def keep_page(*, visit: Visit, page_index: int, page_answers: Mapping[str, Any])
                 _store(response, rows)
                 response.submitted_at = timezone.now()
                 response.save(update_fields=["submitted_at"])
+                mark_dirty([response])  # rollups: a no-op (only partial responses are kept here)
                 visit.answers = merged
     return visit.previous_page(page_index)
 

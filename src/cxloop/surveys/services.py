@@ -21,6 +21,7 @@ from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections,
 from django.db.models import F, Model
 from django.utils import timezone
 
+from cxloop.analytics.rollups import mark_dirty
 from cxloop.core import survey_spec
 from cxloop.customers.models import Contact
 from cxloop.orgs.models import Organization, User
@@ -405,6 +406,7 @@ def record_response(
                        text=r.text[:MAX_TEXT])
                 for r in rows
             )
+            mark_dirty([response])  # rollups: one marker statement for this response's (survey, day)
             if invitation is not None:
                 SurveyInvitation.objects.filter(pk=invitation.pk).update(
                     started_at=F("started_at") if invitation.started_at else now,
@@ -554,6 +556,7 @@ def _insert_jobs(jobs: list[CaptureJob], now: datetime) -> None:
                             "key": job.item.idempotency_key, "request_hash": job.item.digest or "",
                             "status_code": 201, "body": body, "created_at": now})
     _insert_values(Answer, answers)
+    mark_dirty(responses)  # rollups: one statement for the group's (survey, day) pairs
     _insert_values(IdempotencyRecord, records)
 
 
@@ -640,6 +643,11 @@ def commit_jobs(jobs: list[CaptureJob]) -> None:
     Each caller queues its jobs and waits for the group lock; whoever holds it writes everything
     queued so far in one transaction, so under load many responses share one commit (and one fsync)
     while each caller still gets its answer only after its own rows are durable."""
+    if connection.in_atomic_block:
+        # Inside the caller's own transaction (an import, a test): its rows commit or roll back with it,
+        # so they must not carry other requests' rows, and others must not wait for it.
+        _write_jobs(jobs)
+        return
     with _QUEUE_LOCK:
         _QUEUE.extend(jobs)
     with _GROUP_LOCK:

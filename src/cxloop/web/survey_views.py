@@ -125,6 +125,11 @@ def survey_detail(request: HttpRequest, actor: Actor, survey_id: int) -> HttpRes
         "close_form": CloseDateForm(initial={"close_at": survey.close_at}),
         "languages": survey_spec.parse(survey.draft).languages if survey.draft else (),
     }
+    if actor.can(ANALYSE):
+        from cxloop.exports.services import direct_limit
+        from cxloop.web.export_views import ExportForm
+
+        context.update(export_form=ExportForm(), direct_limit=direct_limit())
     return render(request, "web/survey_detail.html", context)
 
 

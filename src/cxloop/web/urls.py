@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cxloop.web import builder_views, survey_views, views
+from cxloop.web import builder_views, dashboard_views, export_views, survey_views, views
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -18,6 +18,14 @@ org_patterns = [
     path("surveys/<int:survey_id>/import/", survey_views.survey_import, name="survey_import"),
     path("surveys/<int:survey_id>/definition/", survey_views.survey_definition, name="survey_definition"),
     path("surveys/<int:survey_id>/definition.<str:fmt>", survey_views.survey_export, name="survey_export"),
+    path("surveys/<int:survey_id>/exports/", export_views.survey_exports, name="survey_exports"),
+    path("surveys/<int:survey_id>/dashboard/", dashboard_views.survey_dashboard, name="survey_dashboard"),
+    path("surveys/<int:survey_id>/responses/", dashboard_views.survey_responses, name="survey_responses"),
+    path("surveys/<int:survey_id>/drivers/", dashboard_views.survey_drivers, name="survey_drivers"),
+    path("surveys/<int:survey_id>/crosstab/", dashboard_views.survey_crosstab, name="survey_crosstab"),
+    path("responses/<int:response_id>/", dashboard_views.response_detail, name="response_detail"),
+    path("exports/<int:export_id>/", export_views.export_job, name="export_job"),
+    path("exports/<int:export_id>/download/", export_views.export_download, name="export_download"),
     path("journeys/", views.journeys, name="journeys"),
     path("cases/", views.cases, name="cases"),
     path("governance/", views.governance, name="governance"),

@@ -19,8 +19,7 @@ from django.views.decorators.http import require_GET, require_POST, require_safe
 from cxloop.orgs import queries, services
 from cxloop.orgs.access import MANAGE, READ, Actor
 from cxloop.orgs.models import OrganizationLogo, Role, User
-from cxloop.surveys import dashboard as dashboard_data
-from cxloop.web.charts import trend_chart
+from cxloop.web import dashboard_views
 from cxloop.web.decorators import org_page
 from cxloop.web.forms import AcceptInvitationForm, ApiKeyForm, InvitationForm, OrgForm, RoleForm, TeamForm
 from cxloop.web.respond import logo_response
@@ -61,9 +60,7 @@ def _remember(actor: Actor) -> None:
 @org_page(READ)
 def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     _remember(actor)
-    data = dashboard_data.build(actor.org)
-    return render(request, "web/dashboard.html", {"org": actor.org, "data": data, "section": "dashboard",
-                                                  "chart": trend_chart(data.nps_trend)})
+    return dashboard_views.org_dashboard(request, actor)
 
 
 def _not_built_yet(section: str) -> Any:
