@@ -5,9 +5,9 @@ or one item of a matrix / SUS / UMUX-Lite question), per survey, per period and 
 dimensions dashboards group by (touchpoint, channel, language, account tier). Two grains: one row set per
 local day (``grain="d"``, the day in ``settings.TIME_ZONE``) and one per calendar month (``grain="m"``,
 the sum of that month's day rows), so a two-year monthly read touches 24 month buckets, not 730 days.
-Each grain also comes collapsed (``"d:touchpoint"``, …, ``"m:total"``: one dimension kept and the others
-summed out, or none), so a read grouped by one dimension without filters reads a few rows per period
-instead of every combination of the four. Only complete responses count; partial ones join when they
+Months also come collapsed (``"m:touchpoint"``, …, ``"m:total"``: one dimension kept and the others
+summed out, or none), so a monthly read grouped by one dimension without filters reads a few rows per
+month instead of every combination of the four. Only complete responses count; partial ones join when they
 are completed.
 
 ``RollupDirty``: a (survey, day) whose rollups may no longer match the raw answers. Written by the
@@ -31,8 +31,8 @@ LEVELS = (*DIMENSIONS, "total")  # collapsed levels: one dimension kept, or none
 
 
 def grain(base: str, level: str | None = None) -> str:
-    """The grain of rows with every dimension (``"d"``, ``"m"``), or of a collapsed level: ``"d:touchpoint"``
-    has the other dimensions summed out (stored as ""), ``"m:total"`` all of them."""
+    """The grain of rows with every dimension (``"d"``, ``"m"``), or of a collapsed month level:
+    ``"m:touchpoint"`` has the other dimensions summed out (stored as ""), ``"m:total"`` all of them."""
     return base if level is None else f"{base}:{level}"
 
 

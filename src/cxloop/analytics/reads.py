@@ -5,7 +5,8 @@ raw rows alone for what rollups do not carry (contact attributes); and comment s
 months or the whole range) less the day rows of their dirty days, in one statement; other clean days from
 the day rows; and dirty days from the raw answers. A bucket a refresh cleans meanwhile is read after its
 marker, so it is counted from the raw rows or from its new rollup rows, never from its old ones: every
-number is exact at read time. Without filters a read uses the collapsed level of its ``group_by``.
+number is exact at read time. Month reads without filters use the collapsed level of their ``group_by``;
+day rows are kept with every dimension only.
 
 The raw queries are driven by the index ``response_org_survey_time`` (organisation, survey, submitted_at)
 and reach each response's answers through ``answer_unique_key`` (response, question_key); the tests check
@@ -135,12 +136,11 @@ def counts(query: CountQuery, ranges: Sequence[tuple[date, date]], *, months: bo
         rollups.refresh(survey_ids=query.survey_ids)
         dirty = rollups.dirty_days(query.survey_ids, low, high)
     split = plan(ranges, dirty, months=months, today=today)
-    level = level_of(query)
     rows: list[Row] = []
     if split.months:
         rows += _fetch(month_queryset(query, split.months, split.stale), query.group_by, month_base=True)
     for first, last in split.day_runs:
-        qs = rollup_queryset(query, grain(DAY, level)).filter(period__gte=first, period__lte=last)
+        qs = rollup_queryset(query, DAY).filter(period__gte=first, period__lte=last)
         rows += _rollup_rows(qs, query.group_by)
     for first, last in split.raw_runs:
         rows += _raw_rows(query, first, last)
@@ -198,7 +198,7 @@ def month_queryset(query: CountQuery, months: list[date], stale: list[date]) -> 
     month_qs = _grouped(rollup_queryset(query, grain(MONTH, level)).filter(period__in=months), query.group_by)
     if not stale:
         return month_qs
-    day_qs = _grouped(rollup_queryset(query, grain(DAY, level)).filter(period__in=stale), query.group_by)
+    day_qs = _grouped(rollup_queryset(query, DAY).filter(period__in=stale), query.group_by)
     return month_qs.union(day_qs, all=True)
 
 

@@ -168,7 +168,9 @@ _COLUMNS = "survey_id, question_key, grain, period, touchpoint, channel, languag
 
 
 def _grains(base: str) -> list[str]:
-    return [base, *(grain(base, level) for level in LEVELS)]
+    """The grains stored for ``base``: months also come collapsed (days do not: at low volume their
+    collapsed rows outnumbered the full ones, and a day is read whole only for day and week charts)."""
+    return [base, *(grain(base, level) for level in LEVELS)] if base == MONTH else [base]
 
 
 def _delete(cursor: Any, survey_id: int, base: str, first: date, end: date) -> None:
@@ -181,7 +183,7 @@ def _delete(cursor: Any, survey_id: int, base: str, first: date, end: date) -> N
 
 def _collapse(cursor: Any, survey_id: int, base: str, first: date, end: date) -> None:
     """Add the collapsed levels of one survey's periods ``first`` ≤ p < ``end`` from its rows with
-    every dimension: one dimension kept (``d:touchpoint`` …), or none (``d:total``)."""
+    every dimension: one dimension kept (``m:touchpoint`` …), or none (``m:total``)."""
     rollup = _qn(ScoreRollup)
     for level in LEVELS:
         kept = [d if d == level else "''" for d in DIMENSIONS]
@@ -194,7 +196,7 @@ def _collapse(cursor: Any, survey_id: int, base: str, first: date, end: date) ->
 
 
 def _replace_days(cursor: Any, org_id: int, survey_id: int, first: date, last: date) -> None:
-    """Replace the day rows (every level) of one survey for ``first``..``last`` from the raw answers."""
+    """Replace the day rows of one survey for ``first``..``last`` from the raw answers."""
     end = last + timedelta(days=1)
     _delete(cursor, survey_id, DAY, first, end)
     if first == last:
@@ -212,7 +214,6 @@ def _replace_days(cursor: Any, org_id: int, survey_id: int, first: date, last: d
         f"AND r.status = %s AND a.number IS NOT NULL GROUP BY {group}",
         [*period_params, org_id, survey_id, _dt_param(day_start(first)), _dt_param(day_start(end)),
          ResponseStatus.COMPLETE])
-    _collapse(cursor, survey_id, DAY, first, end)
 
 
 def _day_sql(first: date, end: date) -> tuple[str, list[Any]]:
@@ -325,6 +326,9 @@ def rebuild(*, survey_ids: Collection[int] | None = None) -> Rebuilt:
             outside = ScoreRollup.objects.filter(survey_id=survey_id).exclude(period__gte=first,
                                                                                period__lt=next_month(last))
             outside.delete()
+            # Rows of a grain no longer kept (e.g. written by an earlier version) go too.
+            ScoreRollup.objects.filter(survey_id=survey_id).exclude(grain__in=[*_grains(DAY), *_grains(MONTH)]) \
+                .delete()
         month = first
         while month <= last:
             with _exclusive(markers=False) as cursor:
