@@ -5,7 +5,7 @@ from django.urls import include, path
 from django.views.i18n import JavaScriptCatalog
 
 from cxloop.api.main import api
-from cxloop.web import respond, views
+from cxloop.web import digest_views, respond, views
 from cxloop.web.auth_forms import QueuedPasswordResetForm
 from cxloop.web.urls import org_patterns
 
@@ -31,6 +31,7 @@ urlpatterns = [
     path("s/<slug:slug>/logo/<str:digest>", respond.logo, name="respond_logo"),
     path("r/<str:token>/", respond.personal, name="respond_personal"),
     path("u/<str:token>/", respond.unsubscribe_view, name="unsubscribe"),
+    path("digest/off/<str:token>/", digest_views.digest_off, name="digest_off"),
     path("api/v1/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -205,8 +205,9 @@ class Breakdown:
         return metric_label(self.metric)
 
 
-def _card(org: Organization, surveys: Sequence[Survey], key: str, label: str, question: str | None, metric: str,
-          f: Filters) -> Card:
+def headline_card(org: Organization, surveys: Sequence[Survey], key: str, label: str, question: str | None,
+                  metric: str, f: Filters) -> Card:
+    """One headline number over ``f``'s range and filters, compared with the range just before."""
     if question is None:
         return Card(key, label, None, metric, axis(metric, None), None)
     result = metrics_service.compute(org=org, surveys=surveys, question=question, metric=metric, start=f.start,
@@ -215,8 +216,8 @@ def _card(org: Organization, surveys: Sequence[Survey], key: str, label: str, qu
     return Card(key, label, question, result.metric, axis(result.metric, scale), result.items[0])
 
 
-def _trend(org: Organization, surveys: Sequence[Survey], question: str, label: str, metric: str,
-           f: Filters) -> Trend:
+def trend_of(org: Organization, surveys: Sequence[Survey], question: str, label: str, metric: str,
+             f: Filters) -> Trend:
     result = metrics_service.compute(org=org, surveys=surveys, question=question, metric=metric, start=f.start,
                                      end=f.end, interval=f.interval, filters=f.dimension_filters(),
                                      contact=f.contact())
@@ -224,8 +225,8 @@ def _trend(org: Organization, surveys: Sequence[Survey], question: str, label: s
     return Trend(question, label, result.metric, f.interval, axis(result.metric, scale), result.items)
 
 
-def _breakdown(org: Organization, surveys: Sequence[Survey], question: str, label: str, metric: str,
-               f: Filters) -> Breakdown:
+def breakdown_of(org: Organization, surveys: Sequence[Survey], question: str, label: str, metric: str,
+                 f: Filters) -> Breakdown:
     scale, asked = metrics_service.find_scale(surveys, question)
     dimension = f.group_by
     if dimension in DIMENSIONS:
@@ -306,12 +307,12 @@ def org_dashboard(org: Organization, f: Filters) -> OrgDashboard:
     cards = []
     for key, (question_type, metric) in MEASURES.items():
         question = measure_question(surveys, question_type)
-        cards.append(_card(org, surveys, key, str(MEASURE_LABELS[key]), question, metric, f))
+        cards.append(headline_card(org, surveys, key, str(MEASURE_LABELS[key]), question, metric, f))
     chosen = next(c for c in cards if c.key == f.measure)
     trend = breakdown = None
     if chosen.question is not None:
-        trend = _trend(org, surveys, chosen.question, chosen.label, chosen.metric, f)
-        breakdown = _breakdown(org, surveys, chosen.question, chosen.label, chosen.metric, f)
+        trend = trend_of(org, surveys, chosen.question, chosen.label, chosen.metric, f)
+        breakdown = breakdown_of(org, surveys, chosen.question, chosen.label, chosen.metric, f)
     scope = f.scope(org, [s.pk for s in surveys])
     before = scope.before()
     return OrgDashboard(f, cards, trend, breakdown, before.start, before.end, explore.responses(scope).count(),
@@ -401,12 +402,12 @@ def survey_dashboard(org: Organization, survey: Survey, f: Filters, *, question:
                      language: str) -> SurveyDashboard:
     spec = spec_of(current_version(survey)) if survey.current_version else None
     questions = numeric_questions(spec, language) if spec else []
-    cards = [_card(org, [survey], q.key, q.label, q.key, "", f) for q in questions]
+    cards = [headline_card(org, [survey], q.key, q.label, q.key, "", f) for q in questions]
     chosen = next((q for q in questions if q.key == question), questions[0] if questions else None)
     trend = breakdown = None
     if chosen is not None:
-        trend = _trend(org, [survey], chosen.key, chosen.label, "", f)
-        breakdown = _breakdown(org, [survey], chosen.key, chosen.label, "", f)
+        trend = trend_of(org, [survey], chosen.key, chosen.label, "", f)
+        breakdown = breakdown_of(org, [survey], chosen.key, chosen.label, "", f)
     before = explore.Scope(org, (), f.start, f.end).before()
     return SurveyDashboard(survey, f, questions, cards, chosen.key if chosen else None, trend, breakdown,
                            funnel(survey), before.start, before.end)

@@ -20,7 +20,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from cxloop.surveys.models import Survey
 
@@ -74,3 +76,30 @@ class RollupDirty(models.Model):
 
     def __str__(self) -> str:
         return f"survey {self.survey_id} {self.day}"
+
+
+class DigestDelivery(models.Model):
+    """One weekly team digest e-mail to one member, for the week starting ``week`` (a local Monday).
+
+    Created once per (team, user, week) — the unique constraint makes the weekly clock safe to run on
+    several workers — then sent by ``analytics.tasks.send_digest``, which claims each attempt with a
+    conditional update so a message is never sent twice."""
+
+    org = models.ForeignKey("orgs.Organization", on_delete=models.CASCADE, related_name="+")
+    team = models.ForeignKey("orgs.Team", on_delete=models.CASCADE, related_name="digests")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    week = models.DateField()
+    created_at = models.DateTimeField(default=timezone.now)
+    attempts = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    failed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ("-week", "team", "user")
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["team", "user", "week"], name="digest_once_per_week")
+        ]
+
+    def __str__(self) -> str:
+        return f"digest {self.week} {self.team_id} → {self.user_id}"

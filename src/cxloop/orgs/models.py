@@ -151,6 +151,7 @@ class Membership(models.Model):
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     role = models.CharField(_("role"), max_length=16, choices=Role.choices, default=Role.MEMBER)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    weekly_digest = models.BooleanField(_("weekly e-mail digest of my team"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

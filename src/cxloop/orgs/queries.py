@@ -51,3 +51,17 @@ def api_key(org: Organization, key_id: int) -> ApiKey:
 
 def audit_events(org: Organization) -> QuerySet[AuditEvent]:
     return AuditEvent.objects.filter(org=org).select_related("actor")
+
+
+def team_membership(org: Organization, user: User | None, team: Team) -> Membership | None:
+    """The user's membership when it is in ``team`` (None otherwise)."""
+    if user is None:
+        return None
+    return Membership.objects.filter(org=org, user=user, team=team).first()
+
+
+def membership_by_id(membership_id: int | None) -> Membership | None:
+    """A membership named by a signed link (the digest's "stop" link), with its organisation and team."""
+    if membership_id is None:
+        return None
+    return Membership.objects.select_related("org", "team", "user").filter(pk=membership_id).first()

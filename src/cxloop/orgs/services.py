@@ -151,6 +151,16 @@ def remove_member(*, membership: Membership, actor: User) -> None:
         membership.delete()
 
 
+def set_weekly_digest(*, membership: Membership, on: bool) -> Membership:
+    """Turn the member's weekly team digest on or off (the digest's own link, or the team page)."""
+    if membership.weekly_digest != on:
+        membership.weekly_digest = on
+        membership.save(update_fields=["weekly_digest"])
+        audit("member.digest_on" if on else "member.digest_off", org=membership.org, actor=membership.user,
+              target=membership.user.email)
+    return membership
+
+
 # --- teams ---------------------------------------------------------------------------------------
 
 

@@ -116,13 +116,17 @@ TICK_PATH = "cxloop.surveys.tasks.tick"
 
 @task()
 def tick() -> int:
-    """Run due recurring distributions, then schedule the next tick (a clock without cron)."""
+    """Run due recurring distributions and queue due weekly team digests, then schedule the next tick (a
+    clock without cron)."""
     from datetime import timedelta
 
+    from cxloop.analytics import digest
     from cxloop.surveys.distributions import run_due
 
     try:
-        return run_due()
+        ran = run_due()
+        digest.queue_due()
+        return ran
     finally:
         tick.using(run_after=timezone.now() + timedelta(minutes=TICK_MINUTES)).enqueue()
 

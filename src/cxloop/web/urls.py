@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cxloop.web import builder_views, dashboard_views, export_views, survey_views, views
+from cxloop.web import builder_views, dashboard_views, digest_views, export_views, survey_views, views
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -33,6 +33,8 @@ org_patterns = [
     path("settings/logo/", views.settings_logo, name="settings_logo"),
     path("settings/teams/", views.settings_teams, name="settings_teams"),
     path("settings/teams/<int:team_id>/", views.settings_team, name="settings_team"),
+    path("settings/teams/<int:team_id>/digest/", digest_views.team_digest_preview, name="team_digest_preview"),
+    path("settings/teams/<int:team_id>/digest/me/", digest_views.team_digest_toggle, name="team_digest_toggle"),
     path("settings/teams/<int:team_id>/delete/", views.settings_team_delete, name="settings_team_delete"),
     path("settings/members/", views.settings_members, name="settings_members"),
     path("settings/members/<int:membership_id>/role/", views.settings_member_role, name="settings_member_role"),

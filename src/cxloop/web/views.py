@@ -168,7 +168,7 @@ def settings_team(request: HttpRequest, actor: Actor, team_id: int) -> HttpRespo
             form.add_error(exc.field or None, exc.message)
     return render(request, "web/settings/team.html",
                   {"org": actor.org, "team": team, "form": form, "section": "settings", "tab": "teams",
-                   "can_manage": actor.can(MANAGE)})
+                   "can_manage": actor.can(MANAGE), "mine": queries.team_membership(actor.org, actor.user, team)})
 
 
 @require_POST
