@@ -250,9 +250,13 @@ def test_survey_dashboard_has_every_numeric_question_and_the_funnel(data: Data, 
     for i, contact in enumerate(Contact.objects.filter(org=tenant_a.org)):
         for j in range(5):
             SurveyInvitation.objects.create(
-                org=tenant_a.org, survey=data.survey, contact=contact, token=f"tok-{i}-{j}",
+                org=tenant_a.org, survey=data.survey, contact=contact, token=f"tok-{i}-{j}", created_at=now,
                 sent_at=now if j < 4 else None, opened_at=now if j < 3 else None,
                 started_at=now if j < 2 else None, completed_at=now if j < 1 else None)
+        # Created outside the range (the evening of 28 February in UTC is 1 March in Shanghai): not counted.
+        SurveyInvitation.objects.create(
+            org=tenant_a.org, survey=data.survey, contact=contact, token=f"late-{i}",
+            created_at=datetime(2025, 2, 28, 17, tzinfo=UTC), sent_at=now, completed_at=now)
     response = _client(tenant_a.viewer).get(
         f"/o/{tenant_a.org.slug}/surveys/{data.survey.pk}/dashboard/?{FEB_FILTER}&question=speed&group_by=channel")
     assert response.status_code == 200

@@ -22,7 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from django.utils.translation import gettext as _
@@ -30,6 +30,7 @@ from django.utils.translation import gettext_lazy
 
 from cxloop.analytics import explore, metrics_service
 from cxloop.analytics.metrics_service import Item, Scale
+from cxloop.analytics.rollups import day_start
 from cxloop.core import crosstab, drivers, metrics
 from cxloop.core.survey_model import FIXED_SCALES, ITEM_TYPES, SCALE_TYPES, Question, SurveySpec
 from cxloop.core.survey_spec import answer_labels, localise
@@ -362,10 +363,13 @@ class Funnel:
     total: FunnelRow
 
 
-def funnel(survey: Survey) -> Funnel:
-    """``distributions.funnel`` per distribution and in total, with the response rate (completed of sent)."""
+def funnel(survey: Survey, start: date | None = None, end: date | None = None) -> Funnel:
+    """``distributions.funnel`` per distribution and in total, with the response rate (completed of sent);
+    with a range, of the invitations created on the local days ``start``..``end``."""
+    since = day_start(start) if start else None
+    until = day_start(end + timedelta(days=1)) if end else None
     rows = []
-    for r in distributions.funnel(survey):
+    for r in distributions.funnel(survey, since=since, until=until):
         name = r["distribution__name"] or _("Personal links (API, ad hoc)")
         rows.append(_funnel_row(name, r))
     keys = ("created", "sent", "opened", "started", "completed", "failed", "retrying")
@@ -410,7 +414,7 @@ def survey_dashboard(org: Organization, survey: Survey, f: Filters, *, question:
         breakdown = breakdown_of(org, [survey], chosen.key, chosen.label, "", f)
     before = explore.Scope(org, (), f.start, f.end).before()
     return SurveyDashboard(survey, f, questions, cards, chosen.key if chosen else None, trend, breakdown,
-                           funnel(survey), before.start, before.end)
+                           funnel(survey, f.start, f.end), before.start, before.end)
 
 
 # --- key drivers ----------------------------------------------------------------------------------

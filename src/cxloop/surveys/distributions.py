@@ -120,11 +120,19 @@ def run_due(*, now: datetime | None = None) -> int:
     return count
 
 
-def funnel(survey: Survey) -> list[dict[str, Any]]:
+def funnel(survey: Survey, *, since: datetime | None = None, until: datetime | None = None
+           ) -> list[dict[str, Any]]:
     """Per distribution (and the API / ad-hoc invitations without one): sent → opened → started → completed,
     and the e-mails that did not go out: ``failed`` (the invitation e-mail was given up: refused with a 5xx,
-    or every attempt failed), ``retrying`` (an attempt failed, the next is queued) and ``reminder_failed``."""
-    rows = (SurveyInvitation.objects.filter(survey=survey).values("distribution_id", "distribution__name")
+    or every attempt failed), ``retrying`` (an attempt failed, the next is queued) and ``reminder_failed``.
+    With ``since``/``until``, only invitations created in ``since`` ≤ t < ``until`` (what happened to them
+    afterwards still counts: a reply the week after belongs to its invitation)."""
+    invitations = SurveyInvitation.objects.filter(survey=survey)
+    if since is not None:
+        invitations = invitations.filter(created_at__gte=since)
+    if until is not None:
+        invitations = invitations.filter(created_at__lt=until)
+    rows = (invitations.values("distribution_id", "distribution__name")
             .annotate(created=Count("id"), sent=Count("id", filter=Q(sent_at__isnull=False)),
                       opened=Count("id", filter=Q(opened_at__isnull=False)),
                       started=Count("id", filter=Q(started_at__isnull=False)),
