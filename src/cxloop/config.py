@@ -44,6 +44,9 @@ VARIABLES: dict[str, str] = {
     "CXLOOP_SMTP_TLS": "`starttls` (default when a user is set), `ssl` or `none`.",
     "CXLOOP_EMAIL_FROM": "Sender address of cxloop's e-mails. Default: `cxloop <noreply@localhost>`.",
     "CXLOOP_LOG_LEVEL": "`DEBUG`, `INFO` (default), `WARNING` or `ERROR`.",
+    "CXLOOP_ALLOW_PRIVATE_WEBHOOKS": "`true` lets webhooks and team-chat notifications go to private, loopback and "
+    "link-local addresses (an on-premises install posting to its intranet; tests). Default `false`: such targets "
+    "are refused, checked again on every send.",
 }
 
 
@@ -86,6 +89,7 @@ class Config:
     smtp: SmtpConfig | None
     email_from: str
     log_level: str
+    allow_private_webhooks: bool = False
 
     @property
     def production(self) -> bool:
@@ -246,6 +250,11 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
 
     secret = _secret_key(env, production, data_dir, problems)
 
+    private_text = env.get("CXLOOP_ALLOW_PRIVATE_WEBHOOKS", "").strip().lower()
+    if private_text not in {"", "true", "false", "1", "0", "yes", "no"}:
+        problems.append(f"CXLOOP_ALLOW_PRIVATE_WEBHOOKS: {private_text!r} is not true or false")
+    allow_private = private_text in {"true", "1", "yes"}
+
     if problems:
         raise ConfigError(problems)
     return Config(
@@ -258,4 +267,5 @@ def load(environ: Mapping[str, str] | None = None) -> Config:
         smtp=smtp,
         email_from=env.get("CXLOOP_EMAIL_FROM", "").strip() or "cxloop <noreply@localhost>",
         log_level=log_level,
+        allow_private_webhooks=allow_private,
     )

@@ -17,6 +17,7 @@ DEBUG = False
 PRODUCTION = CONFIG.production
 ALLOWED_HOSTS = list(CONFIG.allowed_hosts)
 BASE_URL = CONFIG.base_url
+ALLOW_PRIVATE_WEBHOOKS = CONFIG.allow_private_webhooks
 CXLOOP_DATA_DIR = CONFIG.data_dir
 
 INSTALLED_APPS = [
@@ -38,6 +39,8 @@ INSTALLED_APPS = [
     "cxloop.surveys",
     "cxloop.exports",
     "cxloop.analytics",
+    "cxloop.notify",
+    "cxloop.cases",
     "cxloop.demo",
     "cxloop.ops",
 ]
@@ -195,7 +198,7 @@ WHITENOISE_AUTOREFRESH = False
 TASKS = {
     "default": {
         "BACKEND": "django_tasks_db.DatabaseBackend",
-        "QUEUES": ["default", "email"],
+        "QUEUES": ["default", "email", "notify", "rules"],
     }
 }
 

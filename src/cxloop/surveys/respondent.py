@@ -25,6 +25,7 @@ from cxloop.core.survey_logic import _as_number
 from cxloop.core.survey_model import NO, SCALE_TYPES, YES
 from cxloop.core.survey_values import is_empty
 from cxloop.customers.models import Contact
+from cxloop.surveys import hooks
 from cxloop.surveys.models import (
     Answer,
     Distribution,
@@ -308,6 +309,7 @@ def save_page(*, visit: Visit, page_index: int, page_answers: Mapping[str, Any],
                 SurveyInvitation.objects.filter(pk=visit.invitation.pk).update(completed_at=now)
         response.save(update_fields=fields)
         mark_dirty([response])  # rollups count it once it is complete (a no-op while partial)
+        hooks.captured([response])  # the rules' queue: response.created, and the rules once complete
     visit.response = response
     visit.answers = merged
     return Saved(response, nxt)

@@ -26,6 +26,7 @@ from cxloop.core import survey_spec
 from cxloop.customers.models import Contact
 from cxloop.orgs.models import Organization, User
 from cxloop.orgs.services import ServiceError, audit
+from cxloop.surveys import hooks
 from cxloop.surveys.models import (
     Answer,
     Distribution,
@@ -407,6 +408,7 @@ def record_response(
                 for r in rows
             )
             mark_dirty([response])  # rollups: one marker statement for this response's (survey, day)
+            hooks.captured([response])  # the rules' queue (cases app)
             if invitation is not None:
                 SurveyInvitation.objects.filter(pk=invitation.pk).update(
                     started_at=F("started_at") if invitation.started_at else now,
@@ -557,6 +559,7 @@ def _insert_jobs(jobs: list[CaptureJob], now: datetime) -> None:
                             "status_code": 201, "body": body, "created_at": now})
     _insert_values(Answer, answers)
     mark_dirty(responses)  # rollups: one statement for the group's (survey, day) pairs
+    hooks.captured([{**values, "id": response_id} for response_id, values in zip(ids, responses, strict=True)])
     _insert_values(IdempotencyRecord, records)
 
 

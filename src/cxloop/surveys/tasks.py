@@ -116,16 +116,22 @@ TICK_PATH = "cxloop.surveys.tasks.tick"
 
 @task()
 def tick() -> int:
-    """Run due recurring distributions and queue due weekly team digests, then schedule the next tick (a
-    clock without cron)."""
+    """Run due recurring distributions, queue due weekly team digests, act on responses and deliveries a lost
+    task left behind, escalate SLA breaches; then schedule the next tick (a clock without cron)."""
     from datetime import timedelta
 
     from cxloop.analytics import digest
+    from cxloop.cases import intake
+    from cxloop.cases import services as cases
+    from cxloop.notify import services as notify
     from cxloop.surveys.distributions import run_due
 
     try:
         ran = run_due()
         digest.queue_due()
+        intake.drain()  # anything queued whose wake-up task was lost
+        notify.sweep()  # deliveries whose task was lost
+        cases.escalate_breaches()
         return ran
     finally:
         tick.using(run_after=timezone.now() + timedelta(minutes=TICK_MINUTES)).enqueue()

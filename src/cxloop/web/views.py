@@ -76,7 +76,6 @@ def _not_built_yet(section: str) -> Any:
 
 
 journeys = _not_built_yet("journeys")
-cases = _not_built_yet("cases")
 governance = _not_built_yet("governance")
 
 

@@ -12,7 +12,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--queue", action="append", dest="queues",
                             help="queue to work on (repeatable); default: all")
-        parser.add_argument("--interval", type=float, default=1.0, help="seconds between polls when idle")
+        parser.add_argument("--interval", type=float, default=0.2, help="seconds between polls when idle")
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
 
     def handle(self, *args: Any, **opts: Any) -> None:

@@ -1,0 +1,298 @@
+"""Verbs of notifications: register endpoints, emit events (with their deliveries, in the caller's
+transaction), attempt a delivery (claimed, sent, logged, retried on ``core.backoff``'s schedule), sweep what a
+lost task left behind, and redeliver on request.
+
+Event ``data`` carries a ``summary`` for people (``title``, ``severity``, ``score_label``, ``score``,
+``comment``, ``customer``, ``link``, ``facts``): chat cards and e-mails are drawn from it, so this app needs to
+know nothing about cases or responses.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Max, Q
+from django.utils import timezone
+
+from cxloop.core import backoff, chat_cards, netguard, webhook_sign
+from cxloop.notify import http
+from cxloop.notify.models import (
+    CHAT_FORMATS,
+    Delivery,
+    DeliveryAttempt,
+    DeliveryStatus,
+    Endpoint,
+    EndpointFormat,
+    Event,
+)
+from cxloop.orgs.models import Organization, Team, User
+from cxloop.orgs.services import ServiceError, audit
+
+logger = logging.getLogger(__name__)
+
+LEASE = timedelta(seconds=60)  # an attempt not finished by then may be taken over (the worker died)
+ROTATION_OVERLAP = timedelta(hours=24)
+USER_AGENT = "cxloop-webhooks/1"
+SWEEP_LIMIT = 500
+REFUSED = "refused:"
+
+
+class NotifyError(ServiceError):
+    def __init__(self, message: str, *, field: str, status: int = 422) -> None:
+        super().__init__(message, field=field, status=status)
+
+
+# --- endpoints ------------------------------------------------------------------------------------
+
+
+def _check_events(events: Sequence[str]) -> list[str]:
+    if not isinstance(events, list | tuple) or not all(isinstance(e, str) for e in events):
+        raise NotifyError("events: a list of event types", field="events")
+    unknown = [e for e in events if e != "*" and e not in webhook_sign.EVENT_TYPES]
+    if unknown:
+        raise NotifyError(f"events: unknown event type {unknown[0]!r}; one of {', '.join(webhook_sign.EVENT_TYPES)} "
+                          "or *", field="events")
+    return list(dict.fromkeys(events))
+
+
+def check_url(url: str) -> None:
+    """A webhook URL we may post to (``core.netguard``), or a 422 naming why not."""
+    try:
+        netguard.check_target(url, allow_private=settings.ALLOW_PRIVATE_WEBHOOKS)
+    except netguard.TargetRefused as refused:
+        raise NotifyError(f"url: {refused.reason}", field="url") from None
+    except OSError as exc:
+        raise NotifyError(f"url: the host does not resolve ({exc})", field="url") from None
+
+
+def create_endpoint(*, org: Organization, name: str, url: str = "", email: str = "", format: str | None = None,
+                    events: Sequence[str] = ("*",), team: Team | None = None, chat_secret: str = "",
+                    actor: User | None = None) -> tuple[Endpoint, str]:
+    """Register an endpoint; returns it and its signing secret (shown once)."""
+    name = (name or "").strip() or (url or email)[:120]
+    fmt = format or (chat_cards.kind_of(url) if url else None) or (EndpointFormat.EMAIL if email and not url
+                                                                    else EndpointFormat.CXLOOP)
+    if fmt not in EndpointFormat.values:
+        raise NotifyError(f"format: one of {', '.join(EndpointFormat.values)}", field="format")
+    if fmt == EndpointFormat.EMAIL:
+        if not email or "@" not in email:
+            raise NotifyError("email: an e-mail address is required for an e-mail endpoint", field="email")
+    else:
+        if not url:
+            raise NotifyError("url: required", field="url")
+        check_url(url)
+    if team is not None and team.org_id != org.pk:
+        raise NotifyError("team: not found", field="team", status=404)
+    checked = _check_events(events)
+    if Endpoint.objects.filter(org=org, name=name).exists():
+        raise NotifyError(f"name: an endpoint named {name!r} exists", field="name", status=409)
+    secret = webhook_sign.new_secret()
+    with transaction.atomic():
+        endpoint = Endpoint.objects.create(org=org, team=team, name=name, format=fmt, url=url, email=email,
+                                           events=checked, secret=secret, chat_secret=chat_secret, created_by=actor)
+        audit("endpoint.created", org=org, actor=actor, target=name, data={"format": fmt, "events": checked})
+    return endpoint, secret
+
+
+def rotate_secret(*, endpoint: Endpoint, actor: User | None = None) -> str:
+    secret = webhook_sign.new_secret()
+    with transaction.atomic():
+        endpoint.previous_secret = endpoint.secret
+        endpoint.previous_secret_until = timezone.now() + ROTATION_OVERLAP
+        endpoint.secret = secret
+        endpoint.save(update_fields=["secret", "previous_secret", "previous_secret_until"])
+        audit("endpoint.secret_rotated", org=endpoint.org, actor=actor, target=endpoint.name)
+    return secret
+
+
+def delete_endpoint(*, endpoint: Endpoint, actor: User | None = None) -> None:
+    with transaction.atomic():
+        audit("endpoint.deleted", org=endpoint.org, actor=actor, target=endpoint.name)
+        endpoint.delete()
+
+
+# --- events ---------------------------------------------------------------------------------------
+
+
+def emit(*, org: Organization | int, type: str, subject: str, data: Mapping[str, Any],
+         endpoints: Iterable[Endpoint] = ()) -> Event | None:
+    """Record an event and one delivery per subscribed endpoint (and per ``endpoints`` named by a rule), in the
+    caller's transaction; the deliveries are attempted after the commit. None when this (type, subject) was
+    emitted before: emitting is idempotent."""
+    org_id = org if isinstance(org, int) else org.pk
+    if type not in webhook_sign.EVENT_TYPES:
+        raise ValueError(f"unknown event type {type!r}")
+    try:
+        with transaction.atomic():
+            event = Event.objects.create(org_id=org_id, type=type, subject=subject, data=dict(data))
+    except IntegrityError:
+        return None
+    targets = {e.pk: e for e in Endpoint.objects.filter(org_id=org_id, active=True) if e.subscribes(type)}
+    targets.update({e.pk: e for e in endpoints if e.active and e.org_id == org_id})
+    if targets:
+        deliveries = Delivery.objects.bulk_create(
+            [Delivery(org_id=org_id, event=event, endpoint_id=pk) for pk in sorted(targets)])
+        ids = [d.pk for d in deliveries if d.pk is not None]
+        if len(ids) != len(deliveries):  # backends that do not return ids from bulk inserts
+            ids = list(Delivery.objects.filter(event=event).values_list("pk", flat=True))
+        transaction.on_commit(partial(_enqueue, ids), robust=True)
+    return event
+
+
+def _enqueue(ids: list[int], run_after: Any = None) -> None:
+    from cxloop.notify.tasks import deliver
+
+    task = deliver.using(run_after=run_after) if run_after is not None else deliver
+    task.enqueue(delivery_ids=ids)
+
+
+# --- attempts -------------------------------------------------------------------------------------
+
+
+def _claim(delivery_id: int, *, now: Any) -> bool:
+    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(status=DeliveryStatus.SENDING,
+                                                                           lease_until__lt=now)
+    return bool(Delivery.objects.filter(due, pk=delivery_id).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE))
+
+
+def attempt(delivery_id: int, *, manual: bool = False) -> str:
+    """Try one delivery if it is due and nobody else is trying it; log the attempt; schedule the next one."""
+    now = timezone.now()
+    if not _claim(delivery_id, now=now):
+        return "not due or taken"
+    delivery = Delivery.objects.select_related("event", "endpoint", "endpoint__org").get(pk=delivery_id)
+    if delivery.first_attempt_at is None:
+        Delivery.objects.filter(pk=delivery_id, first_attempt_at=None).update(first_attempt_at=now)
+    endpoint = delivery.endpoint
+    if not endpoint.active:
+        result = http.Result(None, "", "endpoint disabled", None, 0)
+        permanent = True
+    else:
+        result, ok = _send(delivery)
+        # A target refused by the SSRF guard stays refused: not retried.
+        permanent = not ok and (result.error.startswith(REFUSED)
+                                or not backoff.retryable(result.status, result.error or None))
+        if ok:
+            return _record(delivery, result, ok=True, manual=manual, now=now)
+    return _record(delivery, result, ok=False, manual=manual, now=now, permanent=permanent)
+
+
+def _record(delivery: Delivery, result: http.Result, *, ok: bool, manual: bool, now: Any,
+            permanent: bool = False) -> str:
+    number = (DeliveryAttempt.objects.filter(delivery=delivery).aggregate(n=Max("number"))["n"] or 0) + 1
+    DeliveryAttempt.objects.create(delivery=delivery, number=number, started_at=now, duration_ms=result.duration_ms,
+                                   status_code=result.status, error=result.error, answer=result.answer, ok=ok,
+                                   manual=manual)
+    common = {"last_status": result.status, "last_error": result.error, "lease_until": None}
+    if ok:
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(),
+                                                       **common)
+        return "delivered"
+    retry_after = backoff.parse_retry_after(result.retry_after, now=now) if result.retry_after else None
+    wait = None if permanent else backoff.delay(delivery.attempts, retry_after)
+    if wait is None:
+        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, **common)
+        logger.warning("delivery %s failed for good after %s attempts: %s %s", delivery.pk, delivery.attempts,
+                       result.status, result.error)
+        return "failed"
+    at = timezone.now() + wait
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.PENDING, next_attempt_at=at, **common)
+    _enqueue([delivery.pk], run_after=at)
+    return f"retry in {backoff.describe(wait)}"
+
+
+def _send(delivery: Delivery) -> tuple[http.Result, bool]:
+    endpoint, event = delivery.endpoint, delivery.event
+    if endpoint.format == EndpointFormat.EMAIL:
+        return _send_email(delivery)
+    allow = settings.ALLOW_PRIVATE_WEBHOOKS
+    if endpoint.format in CHAT_FORMATS:
+        card = card_for(event, language=endpoint.org.default_language or "en")
+        url, payload = chat_cards.render(endpoint.format, endpoint.url, card,  # type: ignore[arg-type]
+                                         secret=endpoint.chat_secret or None)
+        body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+        result = http.post(url, body, {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT},
+                           allow_private=allow)
+        return result, chat_cards.success(endpoint.format, result.status, result.answer)
+    body = webhook_sign.event_body(event.id, event.type, event.created_at, event.data)
+    secrets = [endpoint.secret]
+    if endpoint.previous_secret and endpoint.previous_secret_until and endpoint.previous_secret_until > timezone.now():
+        secrets.append(endpoint.previous_secret)
+    headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
+               "X-Cxloop-Event": event.type, "X-Cxloop-Delivery": str(delivery.pk),
+               webhook_sign.HEADER: webhook_sign.sign(secrets, body, int(time.time()))}
+    result = http.post(endpoint.url, body, headers, allow_private=allow)
+    return result, backoff.succeeded(result.status, result.error or None)
+
+
+def _send_email(delivery: Delivery) -> tuple[http.Result, bool]:
+    from django.core.mail import EmailMultiAlternatives
+    from django.template.loader import render_to_string
+    from django.utils import translation
+
+    from cxloop.orgs.tasks import SEND_ERRORS, deliver, describe
+
+    endpoint, event = delivery.endpoint, delivery.event
+    language = endpoint.org.default_language or "en"
+    card = card_for(event, language=language)
+    started = time.monotonic()
+    with translation.override(language):
+        context = {"card": card, "event": event, "org": endpoint.org, "words": chat_cards.words(language)}
+        text = render_to_string("notify/email/event.txt", context)
+        html = render_to_string("notify/email/event.html", context)
+    message = EmailMultiAlternatives(f"[cxloop] {chat_cards.clean(card.title)}", text, None, [endpoint.email])
+    message.attach_alternative(html, "text/html")
+    try:
+        deliver(message)
+    except SEND_ERRORS as error:
+        from cxloop.orgs.tasks import is_permanent
+
+        status = 550 if is_permanent(error) else None
+        return http.Result(status, "", describe(error), None, int((time.monotonic() - started) * 1000)), False
+    return http.Result(250, "", "", None, int((time.monotonic() - started) * 1000)), True
+
+
+def card_for(event: Event, *, language: str) -> chat_cards.Card:
+    """The card of an event, from the ``summary`` its emitter put in ``data``."""
+    summary = event.data.get("summary") or {}
+    severity = str(summary.get("severity")) if summary.get("severity") in chat_cards.SEVERITIES else "info"
+    facts = tuple((str(k), str(v)) for k, v in summary.get("facts", [])[:chat_cards.MAX_FACTS])
+    return chat_cards.Card(title=str(summary.get("title") or event.type),
+                           score_label=str(summary.get("score_label", "")),
+                           score=str(summary.get("score", "")), comment_excerpt=str(summary.get("comment", "")),
+                           customer=str(summary.get("customer", "")), link=str(summary.get("link", "")),
+                           severity=severity, facts=facts, language=language)
+
+
+def sweep(*, limit: int = SWEEP_LIMIT) -> int:
+    """Attempt deliveries that are due but whose task was lost (a crash between commit and enqueue, a worker
+    killed mid-attempt); run by the clock task. Returns how many were attempted."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=30)  # leave fresh ones to the task enqueued for them
+    due = (Delivery.objects.filter(Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=stale)
+                                   | Q(status=DeliveryStatus.SENDING, lease_until__lt=now))
+           .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
+    done = 0
+    for pk in list(due):
+        attempt(pk)
+        done += 1
+    return done
+
+
+def redeliver(*, delivery: Delivery, actor: User | None = None) -> str:
+    """Send the event again now, same event id and a fresh signature, starting a new schedule of attempts."""
+    with transaction.atomic():
+        Delivery.objects.filter(pk=delivery.pk).exclude(status=DeliveryStatus.SENDING).update(
+            status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), lease_until=None)
+        audit("delivery.redelivered", org=delivery.endpoint.org, actor=actor, target=str(delivery.pk),
+              data={"event": delivery.event_id})
+    return attempt(delivery.pk, manual=True)

@@ -1,0 +1,13 @@
+"""Background work of notifications: attempt deliveries (each claimed, so a task run twice sends once)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task(queue_name="notify")
+def deliver(*, delivery_ids: list[int]) -> str:
+    from cxloop.notify import services
+
+    results = [services.attempt(pk) for pk in delivery_ids]
+    return ", ".join(results)
