@@ -527,3 +527,55 @@ def test_compose_writes_in_the_requested_language() -> None:
 def test_to_hant() -> None:
     assert to_hant("导出的Excel全是乱码，希望尽快修复") == "匯出的Excel全是亂碼，希望儘快修復"
     assert to_hant("帮助文档") == "幫助文件"
+
+
+# --- the closed loop (issue 5) -------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_loop_rules_channels_and_cases_in_every_state(demo: Demo) -> None:
+    from cxloop.cases.models import AlertRule, Case, CaseEvent, CaseStatus
+    from cxloop.core import rules as rules_core
+    from cxloop.notify.models import Endpoint
+
+    org = demo.org
+    rules = list(AlertRule.objects.filter(org=org))
+    assert len(rules) == demo.stats.rules == 5
+    for rule in rules:
+        rules_core.parse(rule.definition)  # every demo rule is valid
+    assert {e.format for e in Endpoint.objects.filter(org=org)} == {"feishu", "dingtalk", "wecom", "email", "cxloop"}
+    assert not Endpoint.objects.filter(org=org, active=True).exists()  # example URLs: paused
+    cases = Case.objects.filter(org=org)
+    assert cases.count() == demo.stats.cases > 100
+    statuses = Counter(cases.values_list("status", flat=True))
+    assert statuses["closed"] > statuses["resolved"] > 0
+    assert sum(statuses[s] for s in ("new", "assigned", "contacted", "in_progress", "on_hold")) > 0
+    kinds = set(cases.values_list("team__kind", flat=True))
+    assert {"product", "support", "customer_success"} <= kinds
+    # Resolved cases have a root cause and a note; the timeline starts with "opened".
+    for case in cases.filter(status__in=[CaseStatus.RESOLVED, CaseStatus.CLOSED])[:50]:
+        assert case.root_cause is not None and case.resolution_note and case.resolved_at is not None
+        events = list(CaseEvent.objects.filter(case=case).order_by("at", "pk"))
+        assert events[0].kind == "opened" and events[-1].to_status == case.status
+
+
+@pytest.mark.django_db
+def test_loop_story_export_cases_for_product_in_the_defect_months(demo: Demo) -> None:
+    from cxloop.cases.models import Case
+
+    timeline = build_timeline(TODAY)
+    product = Case.objects.filter(org=demo.org, team__kind="product")
+    during = product.filter(opened_at__date__gte=timeline.defect_date, opened_at__date__lt=timeline.fix_date)
+    before = product.filter(opened_at__date__lt=timeline.defect_date)
+    days_during = (timeline.fix_date - timeline.defect_date).days
+    days_before = (timeline.defect_date - timeline.start).days
+    assert during.count() / days_during > 3 * max(before.count(), 1) / days_before  # a flood of export cases
+    regressions = during.filter(root_cause__code="release_regression")
+    assert regressions.count() >= 0.8 * during.exclude(root_cause=None).count()
+    # They waited for the fix: resolved after it shipped, many escalated for breaching their SLA.
+    assert all(c.resolved_at is None or c.resolved_at.date() >= timeline.fix_date for c in regressions)
+    assert during.exclude(escalated_at=None).count() >= 0.5 * during.count()
+    known = [c.recovered for c in Case.objects.filter(org=demo.org).exclude(recovered=None)
+             .exclude(root_cause__code="release_regression")]
+    story = [c.recovered for c in regressions.exclude(recovered=None)]
+    assert sum(story) / len(story) < sum(known) / len(known)  # fewer rescued during the defect

@@ -115,7 +115,7 @@ class Case(models.Model):
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     escalated_at = models.DateTimeField(null=True, blank=True)
-    root_cause = models.ForeignKey(RootCause, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    root_cause = models.ForeignKey(RootCause, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     resolution_note = models.TextField(_("resolution note"), blank=True)
     recovered = models.BooleanField(_("customer recovered"), null=True, blank=True)
     opened_at = models.DateTimeField(default=timezone.now)

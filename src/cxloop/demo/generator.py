@@ -32,6 +32,7 @@ from cxloop.core.survey_templates import template
 from cxloop.demo import content
 from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
 from cxloop.demo.invitations import create_invitations
+from cxloop.demo.loop import create_loop
 from cxloop.demo.people import create_accounts, create_contacts
 from cxloop.demo.responses import create_responses
 from cxloop.demo.timeline import Timeline, build_timeline
@@ -53,6 +54,8 @@ class DemoStats:
     responses: int
     answers: int
     user_roles: tuple[tuple[str, str], ...]  # (e-mail, role) of the demo staff
+    rules: int = 0
+    cases: int = 0
 
 
 @dataclass
@@ -77,6 +80,8 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         surveys = create_surveys(org, staff.teams, timeline)
         n_responses, n_answers = create_responses(org, seed, scale, timeline, contacts, surveys)
         create_invitations(org, part_rng(seed, "invitations"), surveys, timeline)
+        n_rules, n_cases = create_loop(org, part_rng(seed, "loop"), staff.teams, timeline,
+                                       now=aware(timeline.today, time(8, 30)))
         # The responses were bulk-written, past the capture paths' dirty markers: build their rollups.
         rollups.rebuild(survey_ids=[published.survey.pk for published in surveys.values()])
     return DemoStats(
@@ -88,6 +93,8 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         responses=n_responses,
         answers=n_answers,
         user_roles=tuple(staff.users),
+        rules=n_rules,
+        cases=n_cases,
     )
 
 
