@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from django.db import connection
 from django.test import Client
-from tests.receivers import Receiver, receiver
+from scripts.receivers import Receiver, receiver
 
 from cxloop.cases import intake
 from cxloop.cases import services as cases
