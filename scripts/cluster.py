@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from localnet import free_port, wait_http  # noqa: E402
+from localnet import free_port, wait_http
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -384,3 +384,11 @@ def test_t_tail_probabilities() -> None:
     assert probability.betainc(2, 3, 0.4) == pytest.approx(0.5248, abs=1e-12)  # 1-(0.6⁴+4·0.4·0.6³)
     with pytest.raises(ValueError):
         probability.t_quantile(1, 5)
+
+
+def test_median_by_hand() -> None:
+    assert metrics.median([]) is None
+    assert metrics.median([7]) == 7.0
+    assert metrics.median([5, 1, 3]) == 3.0  # sorted 1, 3, 5
+    assert metrics.median([4, 1, 3, 2]) == 2.5  # (2 + 3) / 2
+    assert metrics.median([0.5, 0.25]) == 0.375

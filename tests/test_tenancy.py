@@ -52,7 +52,27 @@ def _objects(t: Any) -> dict[str, int]:
 
     response = Response.objects.create(org=t.org, survey=survey, contact=contact, account=account)
     Answer.objects.create(response=response, question_key="why", text="Secret comment")
+    # The closed loop: a case, a rule, a channel with a delivery, a root cause.
+    from cxloop.cases.models import AlertRule, Case, RootCause
+    from cxloop.notify.models import Delivery, Endpoint, Event
+
+    case = Case.objects.create(org=t.org, number=100 + t.org.pk, title="Secret case", response=response,
+                               contact=contact, team=t.team)
+    rule = AlertRule.objects.create(org=t.org, name="Secret rule", definition={
+        "name": "Secret rule", "when": {"field": "score_type.nps", "op": "<=", "value": 6},
+        "then": {"open_case": {"team": t.team.pk}}})
+    endpoint = Endpoint.objects.create(org=t.org, name="Secret hook", url="https://hooks.example.com/x",
+                                       events=["*"], secret="whsec_x")
+    event = Event.objects.create(org=t.org, type="case.opened", subject=f"secret-{t.org.pk}", data={})
+    delivery = Delivery.objects.create(org=t.org, event=event, endpoint=endpoint)
+    cause = RootCause.objects.create(org=t.org, code="secret", label="Secret cause")
     return {
+        "number": case.number,
+        "rule_id": rule.pk,
+        "endpoint_id": endpoint.pk,
+        "webhook_id": endpoint.pk,
+        "delivery_id": delivery.pk,
+        "cause_id": cause.pk,
         "team_id": t.team.pk,
         "membership_id": Membership.objects.get(org=t.org, user=t.member).pk,
         "invitation_id": invitation.invitation.pk,

@@ -32,7 +32,7 @@ from cxloop.surveys.services import spec_of
 
 logger = logging.getLogger(__name__)
 
-BATCH = 50
+BATCH = 25  # responses per transaction; their notifications go out after it commits
 PROCESS_PATH = "cxloop.cases.tasks.process_responses"
 HEADLINE_TYPES = ("nps", "csat", "ces")
 COMMENT_LIMIT = 2000
@@ -251,7 +251,16 @@ def _rules(org_id: int, cache: dict[int, list[tuple[AlertRule, rules_core.Rule]]
 
 
 def process(limit: int = BATCH) -> int:
-    """Act on up to ``limit`` queued responses; returns how many were taken."""
+    """Act on up to ``limit`` queued responses, then send the notifications that created; returns how many
+    responses were taken."""
+    with notify.collecting() as deliveries:
+        taken = _process(limit)
+    for start in range(0, len(deliveries), 50):
+        notify.attempt_many(deliveries[start:start + 50])
+    return taken
+
+
+def _process(limit: int) -> int:
     from cxloop.analytics.metrics_service import local_today
 
     with transaction.atomic():

@@ -353,9 +353,11 @@ def transition(*, case: Case, status: str, actor: User | None, root_cause: str |
         if status == CaseStatus.CLOSED:
             case.closed_at = now
             fields.append("closed_at")
-        if status == CaseStatus.IN_PROGRESS and before in (CaseStatus.RESOLVED, CaseStatus.CLOSED):  # reopened
-            case.resolved_at = case.closed_at = None
-            fields += ["resolved_at", "closed_at"]
+        if status == CaseStatus.IN_PROGRESS and before in (CaseStatus.RESOLVED, CaseStatus.CLOSED):
+            # Reopened: the earlier resolution stays in the timeline, not on the case.
+            case.resolved_at = case.closed_at = case.root_cause = case.recovered = None
+            case.resolution_note = ""
+            fields += ["resolved_at", "closed_at", "root_cause", "recovered", "resolution_note"]
         case.save(update_fields=fields)
         CaseEvent.objects.create(case=case, kind=CaseEventKind.STATUS, actor=actor, from_status=before,
                                  to_status=status, at=now, body=case.resolution_note if status == "resolved" else "",
@@ -387,6 +389,9 @@ def assign(*, case: Case, assignee: User | None, actor: User | None, team: Team 
         if assignee is not None and case.status == CaseStatus.NEW:
             case.status = CaseStatus.ASSIGNED
             changes["status"] = [before, case.status]
+        elif assignee is None and case.status == CaseStatus.ASSIGNED:  # unassigned: back to the team's queue
+            case.status = CaseStatus.NEW
+            changes["status"] = [before, case.status]
         if not changes:
             return case
         case.updated_at = now
@@ -398,10 +403,12 @@ def assign(*, case: Case, assignee: User | None, actor: User | None, team: Team 
 
 
 def bulk_assign(*, cases: Iterable[Case], assignee: User | None, actor: User | None) -> int:
+    """Assign several cases, all or none."""
     done = 0
-    for case in cases:
-        assign(case=case, assignee=assignee, actor=actor)
-        done += 1
+    with transaction.atomic():
+        for case in cases:
+            assign(case=case, assignee=assignee, actor=actor)
+            done += 1
     return done
 
 

@@ -322,6 +322,16 @@ def mean_from_summary(summary: MeanSummary, confidence: float = 0.95) -> Estimat
     return Estimate(summary.mean, summary.mean - half, summary.mean + half, n, confidence, "t", summary)
 
 
+def median(values: Iterable[float]) -> float | None:
+    """The middle value (the mean of the two middle ones for an even count); None without values."""
+    ordered = sorted(values)
+    n = len(ordered)
+    if n == 0:
+        return None
+    middle = n // 2
+    return float(ordered[middle]) if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+
+
 def mean(values: Iterable[float], confidence: float = 0.95) -> Estimate:
     return mean_from_summary(MeanSummary.from_values(values), confidence)
 

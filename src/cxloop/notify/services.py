@@ -11,15 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import partial
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max, Q
+from django.db.models import F, Max, Q, Value
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from cxloop.core import backoff, chat_cards, netguard, webhook_sign
@@ -43,6 +49,7 @@ ROTATION_OVERLAP = timedelta(hours=24)
 USER_AGENT = "cxloop-webhooks/1"
 SWEEP_LIMIT = 500
 REFUSED = "refused:"
+PARALLEL = 4  # deliveries sent at once by one worker
 
 
 class NotifyError(ServiceError):
@@ -77,7 +84,6 @@ def create_endpoint(*, org: Organization, name: str, url: str = "", email: str =
                     events: Sequence[str] = ("*",), team: Team | None = None, chat_secret: str = "",
                     actor: User | None = None) -> tuple[Endpoint, str]:
     """Register an endpoint; returns it and its signing secret (shown once)."""
-    name = (name or "").strip() or (url or email)[:120]
     fmt = format or (chat_cards.kind_of(url) if url else None) or (EndpointFormat.EMAIL if email and not url
                                                                     else EndpointFormat.CXLOOP)
     if fmt not in EndpointFormat.values:
@@ -89,6 +95,9 @@ def create_endpoint(*, org: Organization, name: str, url: str = "", email: str =
         if not url:
             raise NotifyError("url: required", field="url")
         check_url(url)
+    # Without a name: the format and the host, never the whole URL (a chat bot's token is in it).
+    name = (name or "").strip()[:120] or (email if fmt == EndpointFormat.EMAIL
+                                          else f"{fmt} {urlsplit(url).hostname or ''}".strip())
     if team is not None and team.org_id != org.pk:
         raise NotifyError("team: not found", field="team", status=404)
     checked = _check_events(events)
@@ -98,7 +107,7 @@ def create_endpoint(*, org: Organization, name: str, url: str = "", email: str =
     with transaction.atomic():
         endpoint = Endpoint.objects.create(org=org, team=team, name=name, format=fmt, url=url, email=email,
                                            events=checked, secret=secret, chat_secret=chat_secret, created_by=actor)
-        audit("endpoint.created", org=org, actor=actor, target=name, data={"format": fmt, "events": checked})
+        audit("endpoint.created", org=org, actor=actor, target=name, format=fmt, events=checked)
     return endpoint, secret
 
 
@@ -135,7 +144,7 @@ def emit(*, org: Organization | int, type: str, subject: str, data: Mapping[str,
             event = Event.objects.create(org_id=org_id, type=type, subject=subject, data=dict(data))
     except IntegrityError:
         return None
-    targets = {e.pk: e for e in Endpoint.objects.filter(org_id=org_id, active=True) if e.subscribes(type)}
+    targets = {e.pk: e for e in _active_endpoints(org_id) if e.subscribes(type)}
     targets.update({e.pk: e for e in endpoints if e.active and e.org_id == org_id})
     if targets:
         deliveries = Delivery.objects.bulk_create(
@@ -143,8 +152,40 @@ def emit(*, org: Organization | int, type: str, subject: str, data: Mapping[str,
         ids = [d.pk for d in deliveries if d.pk is not None]
         if len(ids) != len(deliveries):  # backends that do not return ids from bulk inserts
             ids = list(Delivery.objects.filter(event=event).values_list("pk", flat=True))
-        transaction.on_commit(partial(_enqueue, ids), robust=True)
+        collector = getattr(_local, "collector", None)
+        if collector is not None:
+            collector.extend(ids)  # the worker that emitted them attempts them itself after its commit
+        else:
+            transaction.on_commit(partial(_enqueue, ids), robust=True)
     return event
+
+
+_local = threading.local()
+
+
+def _active_endpoints(org_id: int) -> list[Endpoint]:
+    """The organisation's active endpoints; read once per ``collecting`` block (a worker's batch)."""
+    cache = getattr(_local, "endpoints", None)
+    if cache is not None and org_id in cache:
+        return list(cache[org_id])
+    found = list(Endpoint.objects.filter(org_id=org_id, active=True))
+    if cache is not None:
+        cache[org_id] = found
+    return found
+
+
+@contextmanager
+def collecting() -> Iterator[list[int]]:
+    """Within this block ``emit`` does not enqueue a task per event: the ids of the deliveries it creates are
+    collected, for the caller to ``attempt`` once its transaction has committed (one hop less: the worker
+    acting on a response sends its notifications at once). A crash after the commit leaves them to the sweep."""
+    previous = getattr(_local, "collector", None), getattr(_local, "endpoints", None)
+    collected: list[int] = []
+    _local.collector, _local.endpoints = collected, {}
+    try:
+        yield collected
+    finally:
+        _local.collector, _local.endpoints = previous
 
 
 def _enqueue(ids: list[int], run_after: Any = None) -> None:
@@ -157,57 +198,89 @@ def _enqueue(ids: list[int], run_after: Any = None) -> None:
 # --- attempts -------------------------------------------------------------------------------------
 
 
-def _claim(delivery_id: int, *, now: Any) -> bool:
-    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(status=DeliveryStatus.SENDING,
-                                                                           lease_until__lt=now)
-    return bool(Delivery.objects.filter(due, pk=delivery_id).update(
-        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=now + LEASE))
-
-
 def attempt(delivery_id: int, *, manual: bool = False) -> str:
     """Try one delivery if it is due and nobody else is trying it; log the attempt; schedule the next one."""
+    return attempt_many([delivery_id], manual=manual).get(delivery_id, "not due or taken")
+
+
+def _claim(ids: Sequence[int], now: Any) -> list[Delivery]:
+    """Claim the due ones of ``ids`` in one conditional update (``attempts + 1``, a lease that names this
+    claim); another worker's claim of the same row fails its condition, so an attempt is never sent twice."""
+    lease = now + LEASE + timedelta(microseconds=secrets.randbelow(999_999) + 1)
+    due = Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=now) | Q(status=DeliveryStatus.SENDING,
+                                                                           lease_until__lt=now)
+    Delivery.objects.filter(due, pk__in=list(ids)).update(
+        status=DeliveryStatus.SENDING, attempts=F("attempts") + 1, lease_until=lease,
+        first_attempt_at=Coalesce("first_attempt_at", Value(now)))
+    return list(Delivery.objects.filter(pk__in=list(ids), status=DeliveryStatus.SENDING, lease_until=lease)
+                .select_related("event", "endpoint", "endpoint__org").order_by("pk"))
+
+
+def _try(delivery: Delivery) -> tuple[http.Result, bool, bool]:
+    """(result, ok, permanent) of one send; no database access (it may run in a thread)."""
+    if not delivery.endpoint.active:
+        return http.Result(None, "", "endpoint disabled", None, 0), False, True
+    result, ok = _send(delivery)
+    # A target refused by the SSRF guard stays refused: not retried.
+    permanent = not ok and (result.error.startswith(REFUSED)
+                            or not backoff.retryable(result.status, result.error or None))
+    return result, ok, permanent
+
+
+def attempt_many(ids: Sequence[int], *, manual: bool = False) -> dict[int, str]:
+    """Claim the due deliveries among ``ids``, send them (up to ``PARALLEL`` at once), and record every
+    attempt in one transaction; returns what happened to each claimed delivery."""
+    if not ids:
+        return {}
     now = timezone.now()
-    if not _claim(delivery_id, now=now):
-        return "not due or taken"
-    delivery = Delivery.objects.select_related("event", "endpoint", "endpoint__org").get(pk=delivery_id)
-    if delivery.first_attempt_at is None:
-        Delivery.objects.filter(pk=delivery_id, first_attempt_at=None).update(first_attempt_at=now)
-    endpoint = delivery.endpoint
-    if not endpoint.active:
-        result = http.Result(None, "", "endpoint disabled", None, 0)
-        permanent = True
+    claimed = _claim(ids, now)
+    if not claimed:
+        return {}
+    if len(claimed) == 1:
+        outcomes = [_try(claimed[0])]
     else:
-        result, ok = _send(delivery)
-        # A target refused by the SSRF guard stays refused: not retried.
-        permanent = not ok and (result.error.startswith(REFUSED)
-                                or not backoff.retryable(result.status, result.error or None))
-        if ok:
-            return _record(delivery, result, ok=True, manual=manual, now=now)
-    return _record(delivery, result, ok=False, manual=manual, now=now, permanent=permanent)
+        with ThreadPoolExecutor(min(PARALLEL, len(claimed))) as pool:
+            outcomes = list(pool.map(_try, claimed))
+    return _record(claimed, outcomes, manual=manual, now=now)
 
 
-def _record(delivery: Delivery, result: http.Result, *, ok: bool, manual: bool, now: Any,
-            permanent: bool = False) -> str:
-    number = (DeliveryAttempt.objects.filter(delivery=delivery).aggregate(n=Max("number"))["n"] or 0) + 1
-    DeliveryAttempt.objects.create(delivery=delivery, number=number, started_at=now, duration_ms=result.duration_ms,
-                                   status_code=result.status, error=result.error, answer=result.answer, ok=ok,
-                                   manual=manual)
-    common = {"last_status": result.status, "last_error": result.error, "lease_until": None}
-    if ok:
-        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.DELIVERED, delivered_at=timezone.now(),
-                                                       **common)
-        return "delivered"
-    retry_after = backoff.parse_retry_after(result.retry_after, now=now) if result.retry_after else None
-    wait = None if permanent else backoff.delay(delivery.attempts, retry_after)
-    if wait is None:
-        Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.FAILED, **common)
-        logger.warning("delivery %s failed for good after %s attempts: %s %s", delivery.pk, delivery.attempts,
-                       result.status, result.error)
-        return "failed"
-    at = timezone.now() + wait
-    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.PENDING, next_attempt_at=at, **common)
-    _enqueue([delivery.pk], run_after=at)
-    return f"retry in {backoff.describe(wait)}"
+def _record(claimed: list[Delivery], outcomes: list[tuple[http.Result, bool, bool]], *, manual: bool,
+            now: Any) -> dict[int, str]:
+    done: dict[int, str] = {}
+    retries: list[tuple[int, Any]] = []
+    with transaction.atomic():
+        numbers = dict(DeliveryAttempt.objects.filter(delivery__in=claimed).values("delivery_id")
+                       .annotate(n=Max("number")).values_list("delivery_id", "n"))
+        DeliveryAttempt.objects.bulk_create([
+            DeliveryAttempt(delivery=d, number=(numbers.get(d.pk) or 0) + 1, started_at=now,
+                            duration_ms=result.duration_ms, status_code=result.status, error=result.error,
+                            answer=result.answer, ok=ok, manual=manual)
+            for d, (result, ok, _permanent) in zip(claimed, outcomes, strict=True)])
+        finished = timezone.now()
+        for d, (result, ok, _p) in zip(claimed, outcomes, strict=True):
+            if ok:
+                Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.DELIVERED, delivered_at=finished,
+                                                        last_status=result.status, last_error="", lease_until=None)
+                done[d.pk] = "delivered"
+        for d, (result, ok, permanent) in zip(claimed, outcomes, strict=True):
+            if ok:
+                continue
+            common = {"last_status": result.status, "last_error": result.error, "lease_until": None}
+            retry_after = backoff.parse_retry_after(result.retry_after, now=now) if result.retry_after else None
+            wait = None if permanent else backoff.delay(d.attempts, retry_after)
+            if wait is None:
+                Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.FAILED, **common)
+                logger.warning("delivery %s failed for good after %s attempts: %s %s", d.pk, d.attempts,
+                               result.status, result.error)
+                done[d.pk] = "failed"
+                continue
+            at = timezone.now() + wait
+            Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.PENDING, next_attempt_at=at, **common)
+            retries.append((d.pk, at))
+            done[d.pk] = f"retry in {backoff.describe(wait)}"
+    for pk, at in retries:
+        _enqueue([pk], run_after=at)
+    return done
 
 
 def _send(delivery: Delivery) -> tuple[http.Result, bool]:
@@ -281,11 +354,10 @@ def sweep(*, limit: int = SWEEP_LIMIT) -> int:
     due = (Delivery.objects.filter(Q(status=DeliveryStatus.PENDING, next_attempt_at__lte=stale)
                                    | Q(status=DeliveryStatus.SENDING, lease_until__lt=now))
            .order_by("next_attempt_at").values_list("pk", flat=True)[:limit])
-    done = 0
-    for pk in list(due):
-        attempt(pk)
-        done += 1
-    return done
+    ids = list(due)
+    for start in range(0, len(ids), 50):
+        attempt_many(ids[start:start + 50])
+    return len(ids)
 
 
 def redeliver(*, delivery: Delivery, actor: User | None = None) -> str:
@@ -294,5 +366,5 @@ def redeliver(*, delivery: Delivery, actor: User | None = None) -> str:
         Delivery.objects.filter(pk=delivery.pk).exclude(status=DeliveryStatus.SENDING).update(
             status=DeliveryStatus.PENDING, attempts=0, next_attempt_at=timezone.now(), lease_until=None)
         audit("delivery.redelivered", org=delivery.endpoint.org, actor=actor, target=str(delivery.pk),
-              data={"event": delivery.event_id})
+              event=delivery.event_id)
     return attempt(delivery.pk, manual=True)

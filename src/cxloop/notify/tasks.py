@@ -9,5 +9,5 @@ from django_tasks import task
 def deliver(*, delivery_ids: list[int]) -> str:
     from cxloop.notify import services
 
-    results = [services.attempt(pk) for pk in delivery_ids]
-    return ", ".join(results)
+    results = services.attempt_many(delivery_ids)
+    return ", ".join(f"{pk}: {what}" for pk, what in results.items()) or "nothing due"

@@ -1,6 +1,16 @@
 from django.urls import path
 
-from cxloop.web import builder_views, dashboard_views, digest_views, export_views, survey_views, views
+from cxloop.web import (
+    builder_views,
+    case_views,
+    channel_views,
+    dashboard_views,
+    digest_views,
+    export_views,
+    rule_views,
+    survey_views,
+    views,
+)
 
 org_patterns = [
     path("", views.dashboard, name="dashboard"),
@@ -27,7 +37,17 @@ org_patterns = [
     path("exports/<int:export_id>/", export_views.export_job, name="export_job"),
     path("exports/<int:export_id>/download/", export_views.export_download, name="export_download"),
     path("journeys/", views.journeys, name="journeys"),
-    path("cases/", views.cases, name="cases"),
+    path("cases/", case_views.inbox, name="cases"),
+    path("cases/<int:number>/", case_views.case_detail, name="case_detail"),
+    path("cases/feed/", case_views.inbox_feed, name="cases_feed"),
+    path("cases/feed/responses/", case_views.response_feed, name="cases_response_feed"),
+    path("cases/assign/", case_views.bulk_assign, name="cases_bulk_assign"),
+    path("cases/kpis/", case_views.kpis, name="cases_kpis"),
+    path("cases/<int:number>/status/", case_views.case_status, name="case_status"),
+    path("cases/<int:number>/assign/", case_views.case_assign, name="case_assign"),
+    path("cases/<int:number>/priority/", case_views.case_priority, name="case_priority"),
+    path("cases/<int:number>/comment/", case_views.case_comment, name="case_comment"),
+    path("cases/<int:number>/reply/", case_views.case_reply, name="case_reply"),
     path("governance/", views.governance, name="governance"),
     path("settings/", views.settings_org, name="settings_org"),
     path("settings/logo/", views.settings_logo, name="settings_logo"),
@@ -47,4 +67,16 @@ org_patterns = [
     path("settings/api-keys/<int:key_id>/revoke/", views.settings_api_key_revoke,
          name="settings_api_key_revoke"),
     path("settings/audit/", views.settings_audit, name="settings_audit"),
+    path("settings/rules/", rule_views.rules, name="settings_rules"),
+    path("settings/rules/<int:rule_id>/", rule_views.rule_detail, name="settings_rule"),
+    path("settings/rules/<int:rule_id>/delete/", rule_views.rule_delete, name="settings_rule_delete"),
+    path("settings/root-causes/", rule_views.root_causes, name="settings_root_causes"),
+    path("settings/root-causes/<int:cause_id>/toggle/", rule_views.root_cause_toggle,
+         name="settings_root_cause_toggle"),
+    path("settings/channels/", channel_views.channels, name="settings_channels"),
+    path("settings/channels/<int:endpoint_id>/", channel_views.channel_detail, name="settings_channel"),
+    path("settings/channels/<int:endpoint_id>/rotate/", channel_views.channel_rotate, name="settings_channel_rotate"),
+    path("settings/channels/<int:endpoint_id>/delete/", channel_views.channel_delete, name="settings_channel_delete"),
+    path("settings/channels/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver/",
+         channel_views.channel_redeliver, name="settings_channel_redeliver"),
 ]
