@@ -173,6 +173,17 @@ class CaseEvent(models.Model):
         return f"{self.kind} on case {self.case_id}"
 
 
+class CaseCounter(models.Model):
+    """The last case number of an organisation: incremented in the transaction that opens a case (one row
+    lock), so two workers opening cases at once never take the same number."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    last = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"case counter of {self.org_id}: {self.last}"
+
+
 class TeamRouting(models.Model):
     """Round-robin state: who in the team got the last case."""
 

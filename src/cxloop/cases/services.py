@@ -23,6 +23,7 @@ from django.utils import timezone
 from cxloop.cases.models import (
     AlertRule,
     Case,
+    CaseCounter,
     CaseEvent,
     CaseEventKind,
     CaseStatus,
@@ -178,7 +179,18 @@ def fire(rule: AlertRule, parsed: rules_core.Rule, seen: Any) -> None:
 
 
 def _next_number(org_id: int) -> int:
-    return (Case.objects.filter(org_id=org_id).aggregate(m=Max("number"))["m"] or 0) + 1
+    """The organisation's next case number, from its counter row (locked until the caller commits)."""
+    for _attempt in range(2):
+        if CaseCounter.objects.filter(org_id=org_id).update(last=F("last") + 1):
+            return CaseCounter.objects.values_list("last", flat=True).get(org_id=org_id)
+        start = Case.objects.filter(org_id=org_id).aggregate(m=Max("number"))["m"] or 0
+        try:
+            with transaction.atomic():
+                CaseCounter.objects.create(org_id=org_id, last=start + 1)
+            return start + 1
+        except IntegrityError:
+            continue  # another transaction created the counter first: increment it
+    raise RuntimeError("could not allocate a case number")
 
 
 def _round_robin(team: Team) -> User | None:

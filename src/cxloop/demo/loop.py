@@ -26,7 +26,7 @@ from django.db.models import Q
 
 from cxloop.cases import intake
 from cxloop.cases import services as cases
-from cxloop.cases.models import AlertRule, Case, CaseEvent, CaseEventKind, CaseStatus, RootCause
+from cxloop.cases.models import AlertRule, Case, CaseCounter, CaseEvent, CaseEventKind, CaseStatus, RootCause
 from cxloop.core import case_flow, sla, webhook_sign
 from cxloop.core import rules as rules_core
 from cxloop.demo.timeline import Timeline
@@ -293,6 +293,7 @@ def _write_cases(org: Organization, rng: random.Random, kept: list[Any], teams: 
                     updated_at=life.steps[-1][1] if life.steps else opened)
         drafts.append((case, life))
     Case.objects.bulk_create([c for c, _ in drafts], batch_size=500)
+    CaseCounter.objects.update_or_create(org=org, defaults={"last": len(drafts)})
     numbers = dict(Case.objects.filter(org=org).values_list("number", "pk"))
     events: list[CaseEvent] = []
     for case, life in drafts:

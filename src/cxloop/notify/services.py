@@ -23,7 +23,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.core.serializers.json import DjangoJSONEncoder
+from django.db import connection, transaction
 from django.db.models import F, Max, Q, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
@@ -139,10 +140,8 @@ def emit(*, org: Organization | int, type: str, subject: str, data: Mapping[str,
     org_id = org if isinstance(org, int) else org.pk
     if type not in webhook_sign.EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
-    try:
-        with transaction.atomic():
-            event = Event.objects.create(org_id=org_id, type=type, subject=subject, data=dict(data))
-    except IntegrityError:
+    event = _insert_event(org_id, type, subject, dict(data))
+    if event is None:
         return None
     targets = {e.pk: e for e in _active_endpoints(org_id) if e.subscribes(type)}
     targets.update({e.pk: e for e in endpoints if e.active and e.org_id == org_id})
@@ -157,6 +156,26 @@ def emit(*, org: Organization | int, type: str, subject: str, data: Mapping[str,
             collector.extend(ids)  # the worker that emitted them attempts them itself after its commit
         else:
             transaction.on_commit(partial(_enqueue, ids), robust=True)
+    return event
+
+
+def _insert_event(org_id: int, type: str, subject: str, data: dict[str, Any]) -> Event | None:
+    """Insert the event unless its (organisation, type, subject) exists: one ``INSERT … ON CONFLICT DO
+    NOTHING RETURNING`` (no savepoint needed); None when it existed."""
+    event = Event(org_id=org_id, type=type, subject=subject, data=data)
+    ops = connection.ops
+    table = ops.quote_name(Event._meta.db_table)
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    sql = (f"INSERT INTO {table} (id, org_id, type, subject, created_at, data) "  # noqa: S608 - names from models
+           f"VALUES (%s, %s, %s, %s, %s, %s{cast}) ON CONFLICT (org_id, type, subject) DO NOTHING RETURNING id")
+    text = json.dumps(data, ensure_ascii=False, cls=DjangoJSONEncoder)
+    params: list[Any] = [event.id, org_id, type, subject, ops.adapt_datetimefield_value(event.created_at), text]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        inserted = cursor.fetchone()
+    if inserted is None:
+        return None
+    event.data = json.loads(text)  # what the database holds (dates as text), as a read would give
     return event
 
 
