@@ -253,7 +253,9 @@ def _rules(org_id: int, cache: dict[int, list[tuple[AlertRule, rules_core.Rule]]
 def process(limit: int = BATCH) -> int:
     """Act on up to ``limit`` queued responses, then send the notifications that created; returns how many
     responses were taken."""
-    with notify.collecting() as deliveries:
+    from cxloop.cases import services
+
+    with notify.collecting() as deliveries, services.batch():
         taken = _process(limit)
     for start in range(0, len(deliveries), 50):
         notify.attempt_many(deliveries[start:start + 50])

@@ -8,7 +8,9 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
@@ -115,11 +117,39 @@ def delete_rule(*, rule: AlertRule, actor: User | None = None) -> None:
         rule.delete()
 
 
+_local = threading.local()
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within this block (a worker's batch of responses) teams, team members and users named by rules are
+    read once; outside it every lookup goes to the database."""
+    previous = getattr(_local, "cache", None)
+    _local.cache = {}
+    try:
+        yield
+    finally:
+        _local.cache = previous
+
+
+def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
+    cache = getattr(_local, "cache", None)
+    if cache is None:
+        return load()
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
 def _team(org: Organization | int, ref: Any, *, field: str) -> Team:
     org_id = org if isinstance(org, int) else org.pk
-    qs = Team.objects.filter(org_id=org_id)
-    team = (qs.filter(pk=ref).first() if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit())
-            else None) or qs.filter(name=str(ref)).first()
+
+    def load() -> Team | None:
+        qs = Team.objects.filter(org_id=org_id).select_related("lead")
+        return (qs.filter(pk=ref).first() if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit())
+                else None) or qs.filter(name=str(ref)).first()
+
+    team = _cached(("team", org_id, ref), load)
     if team is None:
         raise CaseError(f"{field}: no team {ref!r}", field=field)
     return team
@@ -136,10 +166,14 @@ def _endpoint(org: Organization | int, ref: Any) -> Endpoint | None:
 
 
 def _user(org_id: int, ref: Any) -> User | None:
-    members = User.objects.filter(memberships__org_id=org_id, is_active=True)
-    if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
-        return members.filter(pk=int(ref)).first()
-    return members.filter(email=str(ref).lower()).first()
+    def load() -> User | None:
+        members = User.objects.filter(memberships__org_id=org_id, is_active=True)
+        if isinstance(ref, int) or (isinstance(ref, str) and ref.isdigit()):
+            return members.filter(pk=int(ref)).first()
+        return members.filter(email=str(ref).lower()).first()
+
+    found: User | None = _cached(("user", org_id, ref), load)
+    return found
 
 
 def root_causes(org: Organization) -> list[RootCause]:
@@ -194,8 +228,9 @@ def _next_number(org_id: int) -> int:
 
 
 def _round_robin(team: Team) -> User | None:
-    members = list(Membership.objects.filter(team=team, user__is_active=True).order_by("user_id")
-                   .values_list("user_id", flat=True))
+    members: list[int] = _cached(("members", team.pk), lambda: list(
+        Membership.objects.filter(team=team, user__is_active=True).order_by("user_id")
+        .values_list("user_id", flat=True)))
     if not members:
         return None
     routing, _created = TeamRouting.objects.select_for_update().get_or_create(team=team)
@@ -204,7 +239,7 @@ def _round_robin(team: Team) -> User | None:
         return None
     routing.last_assignee_id = chosen
     routing.save(update_fields=["last_assignee"])
-    return User.objects.filter(pk=chosen).first()
+    return _user(team.org_id, chosen)
 
 
 def open_case(*, rule: AlertRule | None, action: rules_core.OpenCase, seen: Any,
@@ -312,8 +347,9 @@ def _case_event(case: Case, type: str, changes: dict[str, Any], *, seen: Any = N
     """``case.*`` to the subscribed endpoints and to the case team's channels."""
     from cxloop.cases import intake
 
-    channels = list(Endpoint.objects.filter(org_id=case.org_id, team_id=case.team_id, active=True)) \
-        if case.team_id else []
+    team_id = case.team_id
+    channels: list[Endpoint] = _cached(("channels", team_id), lambda: list(
+        Endpoint.objects.filter(org_id=case.org_id, team_id=team_id, active=True))) if team_id is not None else []
     title = f"#{case.number} {case.title}"
     if seen is not None:
         summary = intake.summary(seen, title, case_link(case), [("team", case.team.name if case.team else "—"),

@@ -276,11 +276,14 @@ def _record(claimed: list[Delivery], outcomes: list[tuple[http.Result, bool, boo
                             answer=result.answer, ok=ok, manual=manual)
             for d, (result, ok, _permanent) in zip(claimed, outcomes, strict=True)])
         finished = timezone.now()
+        by_status: dict[int | None, list[int]] = {}
         for d, (result, ok, _p) in zip(claimed, outcomes, strict=True):
             if ok:
-                Delivery.objects.filter(pk=d.pk).update(status=DeliveryStatus.DELIVERED, delivered_at=finished,
-                                                        last_status=result.status, last_error="", lease_until=None)
+                by_status.setdefault(result.status, []).append(d.pk)
                 done[d.pk] = "delivered"
+        for status, pks in by_status.items():  # one statement per answer status (usually one: 200)
+            Delivery.objects.filter(pk__in=pks).update(status=DeliveryStatus.DELIVERED, delivered_at=finished,
+                                                       last_status=status, last_error="", lease_until=None)
         for d, (result, ok, permanent) in zip(claimed, outcomes, strict=True):
             if ok:
                 continue
