@@ -9,6 +9,7 @@ the moment its POST starts to the moment the receiver has its `response.complete
 detractors, its `case.opened` event: rule evaluation and the case included).
 
 Usage: benchmarks/loop.py [--rate 100] [--seconds 30] [--backends sqlite,postgresql] [--workers N]
+                         [--task-workers 1]
 Prints one JSON line per backend; add them to docs/benchmarks.md. Target: p95 < 2 s at 100 responses/s.
 """
 
@@ -75,7 +76,8 @@ def _stats(values: list[float]) -> dict[str, float]:
             "p99_s": round(_percentile(values, 0.99), 3), "max_s": round(max(values), 3) if values else float("nan")}
 
 
-def run_backend(backend: str, rate: float, seconds: int, work: Path, web_workers: int | None) -> dict[str, Any]:
+def run_backend(backend: str, rate: float, seconds: int, work: Path, web_workers: int | None,
+                task_workers: int = 1) -> dict[str, Any]:
     from run_tests import postgres_cluster  # type: ignore[import-not-found]
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
@@ -95,7 +97,7 @@ def run_backend(backend: str, rate: float, seconds: int, work: Path, web_workers
                                    text=True, check=True)
             info = json.loads(setup.stdout.strip().splitlines()[-1])
             extra = {"CXLOOP_DATA_DIR": str(data_dir)}
-            with cluster(env["CXLOOP_DATABASE_URL"], web=1, workers=1,
+            with cluster(env["CXLOOP_DATABASE_URL"], web=1, workers=task_workers,
                          web_workers=web_workers or min(4, os.cpu_count() or 1), extra=extra) as c:
                 url = f"{c.web[0]}/api/v1/surveys/{info['survey']}/responses"
                 time.sleep(2)  # let the worker start polling
@@ -138,7 +140,8 @@ def run_backend(backend: str, rate: float, seconds: int, work: Path, web_workers
                     opened.setdefault(event["data"]["case"]["response"]["id"], request.at)
         webhook = [completed[k] - sent[k] for k in sent if k in completed]
         case = [opened[k] - sent[k] for k in sent if k in opened]
-        return {"benchmark": "loop_latency", "backend": backend, "rate_per_s": rate, "seconds": seconds,
+        return {"benchmark": "loop_latency", "backend": backend, "task_workers": task_workers, "rate_per_s": rate,
+                "seconds": seconds,
                 "sent": total, "accepted": len(sent), "errors": errors[0], "send_span_s": round(send_span, 2),
                 "response_completed": {"received": len(webhook), **_stats(webhook)},
                 "case_opened": {"expected": detractors, "received": len(case), **_stats(case)},
@@ -154,11 +157,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--backends", default="sqlite,postgresql")
     parser.add_argument("--workers", type=int, default=None, help="web workers of cxloop serve")
+    parser.add_argument("--task-workers", type=int, default=1, help="cxloop worker processes")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="cxloop-loop-") as tmp:
         for backend in args.backends.split(","):
-            print(json.dumps(run_backend(backend.strip(), args.rate, args.seconds, Path(tmp), args.workers)),
-                  flush=True)
+            print(json.dumps(run_backend(backend.strip(), args.rate, args.seconds, Path(tmp), args.workers,
+                                         args.task_workers)), flush=True)
     return 0
 
 

@@ -284,11 +284,14 @@ def _process(limit: int) -> int:
             response = responses.get(pk)
             if response is None:
                 continue
+            mark = notify.mark()
             try:
                 with transaction.atomic():
                     act(see(response, answers.get(pk, []), today), _rules(response.org_id, cache))
             except Exception:  # one bad response must not block the queue; it is logged with its id
+                notify.rewind(mark)  # its events go with its rolled-back work
                 logger.exception("acting on response %s failed", pk)
+        notify.flush()  # the batch's events and deliveries, in this transaction
         ResponseQueue.objects.filter(response_id__in=ids).delete()
     return len(taken)
 

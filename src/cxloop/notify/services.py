@@ -140,6 +140,13 @@ def emit(*, org: Organization | int, type: str, subject: str, data: Mapping[str,
     org_id = org if isinstance(org, int) else org.pk
     if type not in webhook_sign.EVENT_TYPES:
         raise ValueError(f"unknown event type {type!r}")
+    pending = getattr(_local, "pending", None)
+    if pending is not None:  # a worker's batch: written together by ``flush`` before its commit
+        noted = Event(org_id=org_id, type=type, subject=subject, data=dict(data))
+        wanted = {e.pk for e in _active_endpoints(org_id) if e.subscribes(type)}
+        wanted |= {e.pk for e in endpoints if e.active and e.org_id == org_id}
+        pending.append((noted, sorted(wanted)))
+        return noted
     event = _insert_event(org_id, type, subject, dict(data))
     if event is None:
         return None
@@ -195,16 +202,72 @@ def _active_endpoints(org_id: int) -> list[Endpoint]:
 
 @contextmanager
 def collecting() -> Iterator[list[int]]:
-    """Within this block ``emit`` does not enqueue a task per event: the ids of the deliveries it creates are
-    collected, for the caller to ``attempt`` once its transaction has committed (one hop less: the worker
-    acting on a response sends its notifications at once). A crash after the commit leaves them to the sweep."""
-    previous = getattr(_local, "collector", None), getattr(_local, "endpoints", None)
+    """A worker's batch. Within this block ``emit`` only notes its events; ``flush`` (called by the batch
+    before it commits) writes them all with their deliveries in two statements, and the ids of those
+    deliveries are collected for the caller to ``attempt`` once the transaction has committed (no task per
+    event: the worker acting on a response sends its notifications at once). A crash after the commit leaves
+    them to the sweep."""
+    previous = (getattr(_local, "collector", None), getattr(_local, "endpoints", None),
+                getattr(_local, "pending", None))
     collected: list[int] = []
-    _local.collector, _local.endpoints = collected, {}
+    _local.collector, _local.endpoints, _local.pending = collected, {}, []
     try:
         yield collected
     finally:
-        _local.collector, _local.endpoints = previous
+        _local.collector, _local.endpoints, _local.pending = previous
+
+
+def mark() -> int:
+    """How many events are waiting in this batch (``rewind`` to it when the work that emitted them fails)."""
+    return len(getattr(_local, "pending", None) or [])
+
+
+def rewind(to: int) -> None:
+    pending = getattr(_local, "pending", None)
+    if pending is not None:
+        del pending[to:]
+
+
+FLUSH_ROWS = 200
+
+
+def flush() -> None:
+    """Write the events noted in this batch, in the caller's transaction: one ``INSERT … ON CONFLICT DO NOTHING
+    RETURNING id`` per 200 events (an event emitted before is skipped, with its deliveries), one bulk insert of
+    the deliveries."""
+    pending = getattr(_local, "pending", None)
+    if not pending:
+        return
+    ops = connection.ops
+    table = ops.quote_name(Event._meta.db_table)
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    inserted: set[str] = set()
+    for start in range(0, len(pending), FLUSH_ROWS):
+        chunk = pending[start:start + FLUSH_ROWS]
+        values = ", ".join([f"(%s, %s, %s, %s, %s, %s{cast})"] * len(chunk))
+        params: list[Any] = []
+        for event, _targets in chunk:
+            params += [event.id, event.org_id, event.type, event.subject,
+                       ops.adapt_datetimefield_value(event.created_at),
+                       json.dumps(event.data, ensure_ascii=False, cls=DjangoJSONEncoder)]
+        with connection.cursor() as cursor:
+            cursor.execute(f"INSERT INTO {table} (id, org_id, type, subject, created_at, data) "  # noqa: S608
+                           f"VALUES {values} ON CONFLICT (org_id, type, subject) DO NOTHING RETURNING id", params)
+            inserted.update(row[0] for row in cursor.fetchall())
+    deliveries = [Delivery(org_id=event.org_id, event_id=event.id, endpoint_id=pk)
+                  for event, targets in pending if event.id in inserted for pk in targets]
+    pending.clear()
+    if not deliveries:
+        return
+    created = Delivery.objects.bulk_create(deliveries, batch_size=500)
+    ids = [d.pk for d in created if d.pk is not None]
+    if len(ids) != len(created):
+        ids = list(Delivery.objects.filter(event_id__in=inserted).values_list("pk", flat=True))
+    collector = getattr(_local, "collector", None)
+    if collector is not None:
+        collector.extend(ids)
+    else:
+        transaction.on_commit(partial(_enqueue, ids), robust=True)
 
 
 def _enqueue(ids: list[int], run_after: Any = None) -> None:
