@@ -1,6 +1,7 @@
 """The weekly team digest as a member sees it, in a real browser (Debian's Chromium) on the demo: the
 team's settings page links the preview of last week's e-mail, which shows the team's numbers with their
-intervals and significance in the page's language, and fits a phone. Screenshots in test-artifacts/
+intervals and significance in the page's language, and fits a phone. Then the demo's closed loop: the inbox,
+the loop KPIs and an open case, in the same languages and sizes. Screenshots in test-artifacts/
 (and docs/img/ with CXLOOP_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
@@ -26,7 +27,9 @@ def demo(transactional_db: None) -> Any:
     return load(size="small", seed=42)
 
 
-def test_digest_preview_from_the_team_page(browser: Any, live_server: Any, demo: Any, screenshot_dir: Path) -> None:
+def test_digest_preview_and_the_demo_loop_pages(browser: Any, live_server: Any, demo: Any,
+                                                 screenshot_dir: Path) -> None:
+    from cxloop.cases.models import Case
     from cxloop.orgs.models import Team
     from cxloop.surveys.models import Survey
 
@@ -54,4 +57,21 @@ def test_digest_preview_from_the_team_page(browser: Any, live_server: Any, demo:
         assert width <= viewport["width"] + 1, f"the e-mail is wider than the {kind} screen: {width}"
         assert problems == []
         _shot(page, screenshot_dir, f"digest-{lang}-{kind}")
+
+        # The closed loop on the demo: the inbox, the month-18 story in the loop KPIs, one open case.
+        page.goto(f"{live_server.url}/o/{demo.org.slug}/cases/?view=all")
+        assert page.locator("html").get_attribute("lang") == lang
+        rows = page.locator("input[name='case']").count()
+        assert rows >= 10, "the demo inbox should list its open and recent cases"
+        _shot(page, screenshot_dir, f"demo-cases-inbox-{lang}-{kind}")
+        page.goto(f"{live_server.url}/o/{demo.org.slug}/cases/kpis/")
+        _shot(page, screenshot_dir, f"demo-cases-kpis-{lang}-{kind}")
+        case = Case.objects.filter(org=demo.org, status="in_progress").order_by("-opened_at").first()
+        assert case is not None
+        page.goto(f"{live_server.url}/o/{demo.org.slug}/cases/{case.number}/")
+        assert f"#{case.number}" in page.locator("h1").inner_text()
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= viewport["width"] + 1, f"the case page is wider than the {kind} screen: {width}"
+        assert problems == []
+        _shot(page, screenshot_dir, f"demo-case-{lang}-{kind}")
         context.close()
