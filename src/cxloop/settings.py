@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "cxloop.analytics",
     "cxloop.notify",
     "cxloop.cases",
+    "cxloop.texts",
     "cxloop.demo",
     "cxloop.ops",
 ]

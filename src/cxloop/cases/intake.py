@@ -9,6 +9,7 @@ once: a crash before the commit leaves it queued, after it leaves nothing to red
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import threading
 import time
@@ -304,11 +305,30 @@ def act(seen: Seen, rules: Sequence[tuple[AlertRule, rules_core.Rule]]) -> None:
                 data={**seen.payload, "summary": summary(seen, r.survey.name, seen.payload["link"])})
     if not seen.complete:
         return
+    seen = _with_text(seen)
     notify.emit(org=r.org_id, type=webhook_sign.RESPONSE_COMPLETED, subject=f"response:{r.pk}",
                 data={**seen.payload, "summary": summary(seen, r.survey.name, seen.payload["link"])})
     for rule, parsed in rules:
         if rules_core.evaluate(parsed.when, seen.facts):
             services.fire(rule, parsed, seen)
+
+
+def _with_text(seen: Seen) -> Seen:
+    """Analyse the comment (language, sentiment, themes: ``texts.services``), store it, and give the rules
+    ``theme`` and ``sentiment``; a response without a comment is left as it is."""
+    from cxloop.texts import services as texts
+
+    text = texts.comment_of(seen.answers)
+    if not text:
+        return seen
+    found, version = texts.matcher(seen.response.org_id)
+    result = texts.analyse(text, found, version)
+    texts.store(seen.response, result)
+    facts = dataclasses.replace(seen.facts, themes=frozenset(result.themes), sentiment=result.sentiment.label)
+    payload = {**seen.payload, "text": {"language": result.language, "sentiment": result.sentiment.label,
+                                        "sentiment_score": round(result.sentiment.score, 3),
+                                        "themes": list(result.themes)}}
+    return dataclasses.replace(seen, facts=facts, payload=payload)
 
 
 def drain(max_rounds: int = 1000) -> int:

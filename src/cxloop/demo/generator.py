@@ -40,6 +40,7 @@ from cxloop.orgs.models import Organization, Team, User
 from cxloop.orgs.services import add_member, save_team
 from cxloop.surveys import services
 from cxloop.surveys.models import SurveyVersion
+from cxloop.texts import services as texts
 
 __all__ = ["SIZES", "DemoStats", "Scale", "generate"]
 
@@ -80,6 +81,7 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         surveys = create_surveys(org, staff.teams, timeline)
         n_responses, n_answers = create_responses(org, seed, scale, timeline, contacts, surveys)
         create_invitations(org, part_rng(seed, "invitations"), surveys, timeline)
+        texts.analyse_all(org)  # language, sentiment and themes of every comment (bulk-written, past the worker)
         n_rules, n_cases = create_loop(org, part_rng(seed, "loop"), staff.teams, timeline,
                                        now=aware(timeline.today, time(8, 30)))
         # The responses were bulk-written, past the capture paths' dirty markers: build their rollups.

@@ -32,7 +32,7 @@ from cxloop.core import rules as rules_core
 from cxloop.demo.timeline import Timeline
 from cxloop.notify.models import Endpoint, EndpointFormat
 from cxloop.orgs.models import Membership, Organization, Team
-from cxloop.surveys.models import Answer, Response, ResponseStatus
+from cxloop.surveys.models import Answer, Response, ResponseStatus, Survey
 
 MAX_CASES = 3_000  # historic cases kept (every one in the defect months and the last 60 days; a sample before)
 EXPORT_WORDS = ("导出", "匯出", "export")
@@ -199,11 +199,17 @@ def create_loop(org: Organization, rng: random.Random, teams: dict[str, Team], t
 def _matches(org: Organization, parsed: Sequence[tuple[AlertRule, rules_core.Rule]], timeline: Timeline
              ) -> list[tuple[AlertRule, Any, rules_core.Rule]]:
     """(rule, seen response, parsed rule) for every case-opening rule that matches a low-scoring response."""
-    low = Answer.objects.filter(response__org=org).filter(
-        Q(question_key="nps", number__lte=6) | Q(question_key="csat", number__lte=2)).values("response_id")
-    responses = list(Response.objects.filter(org=org, status=ResponseStatus.COMPLETE, pk__in=low)
-                     .select_related("org", "survey", "survey__owner_team", "version", "contact", "account")
-                     .order_by("submitted_at", "pk"))
+    # Ids first, then the rows in chunks: a subquery here got a nested-loop plan on a freshly loaded
+    # PostgreSQL (no statistics yet) that ran for minutes.
+    survey_ids = list(Survey.objects.filter(org=org).values_list("pk", flat=True))
+    low = sorted(set(Answer.objects.filter(response__survey_id__in=survey_ids).filter(
+        Q(question_key="nps", number__lte=6) | Q(question_key="csat", number__lte=2))
+        .values_list("response_id", flat=True)))
+    responses: list[Response] = []
+    for start in range(0, len(low), 5000):
+        responses += Response.objects.filter(pk__in=low[start:start + 5000], status=ResponseStatus.COMPLETE) \
+            .select_related("org", "survey", "survey__owner_team", "version", "contact", "account")
+    responses.sort(key=lambda r: (r.submitted_at, r.pk))
     answers: dict[int, list[Answer]] = {}
     ids = [r.pk for r in responses]
     for start in range(0, len(ids), 5000):

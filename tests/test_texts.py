@@ -1,0 +1,104 @@
+"""Text analytics stored (issue 6, first increment): every complete response with a comment is analysed by
+the rules worker (language, sentiment, themes of the organisation's codeframe), alert rules can test
+``theme`` and ``sentiment``, and saving the codeframe re-themes the stored comments in a background job with
+progress."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from tests.conftest import run_tasks
+
+from cxloop.cases import intake
+from cxloop.cases import services as cases
+from cxloop.cases.models import Case
+from cxloop.core.text.codeframe_default import DEFAULT_CODEFRAME
+from cxloop.surveys import services
+from cxloop.texts import services as texts
+from cxloop.texts.models import CommentAnalysis, RethemeJob, ThemeHit
+
+pytestmark = pytest.mark.django_db
+
+DEFINITION: dict[str, Any] = {
+    "title": "After support", "default_language": "zh-hans", "languages": ["zh-hans", "en"],
+    "pages": [{"key": "p1", "questions": [
+        {"key": "csat", "type": "csat", "text": {"zh-hans": "满意吗？", "en": "Satisfied?"}, "required": True},
+        {"key": "why", "type": "open_text", "text": {"zh-hans": "原因？", "en": "Why?"}},
+    ]}],
+}
+
+
+def _survey(tenant: Any) -> Any:
+    survey = services.create_survey(org=tenant.org, name="After support", definition=DEFINITION)
+    services.publish(survey=survey)
+    return survey
+
+
+def _capture(survey: Any, csat: int, comment: str) -> int:
+    recorded = services.record_response(survey=survey, submission=services.Submission(
+        answers={"csat": csat, "why": comment}))
+    assert isinstance(recorded, services.Recorded) and recorded.response_id is not None
+    return recorded.response_id
+
+
+def test_responses_are_analysed_and_rules_see_themes_and_sentiment(tenant_a: Any) -> None:
+    survey = _survey(tenant_a)
+    cases.save_rule(org=tenant_a.org, name="Negative export comments", definition={
+        "when": {"all": [{"field": "theme", "op": "in", "value": ["product/export"]},
+                         {"field": "sentiment", "op": "=", "value": "negative"}]},
+        "then": {"open_case": {"team": tenant_a.team.name}}})
+    angry = _capture(survey, 1, "导出报表一直失败，太让人失望了")
+    happy = _capture(survey, 5, "客服回复很快，非常满意")
+    plain = _capture(survey, 3, "")
+    intake.drain()
+    a = CommentAnalysis.objects.get(response_id=angry)
+    assert a.language == "zh-hans" and a.sentiment_label == "negative" and -1 <= a.sentiment_score < 0
+    assert "product/export" in a.themes and "product" in a.themes  # ancestors included
+    b = CommentAnalysis.objects.get(response_id=happy)
+    assert b.sentiment_label == "positive" and "service/responsiveness" in b.themes
+    assert not CommentAnalysis.objects.filter(response_id=plain).exists()  # no comment, nothing to analyse
+    assert set(ThemeHit.objects.filter(response_id=angry).values_list("theme", flat=True)) >= {"product/export"}
+    # The rule used the analysis: one case, for the angry export comment only.
+    assert list(Case.objects.filter(org=tenant_a.org).values_list("response_id", flat=True)) == [angry]
+
+
+def test_saving_the_codeframe_rethemes_stored_comments_with_progress(
+        tenant_a: Any, django_capture_on_commit_callbacks: Any) -> None:
+    survey = _survey(tenant_a)
+    ids = [_capture(survey, 2, f"第{i}次：快递包装破损，纸箱压坏了") for i in range(30)]
+    intake.drain()
+    assert all("packaging" not in a.themes for a in CommentAnalysis.objects.filter(response_id__in=ids))
+    definition = {**DEFAULT_CODEFRAME, "themes": [*DEFAULT_CODEFRAME["themes"], {
+        "key": "packaging", "label": {"zh-hans": "包装", "zh-hant": "包裝", "en": "Packaging"},
+        "keywords": {"zh": ["包装破损", "纸箱"], "en": ["packaging"]}}]}
+    with django_capture_on_commit_callbacks(execute=True):
+        stored = texts.save_codeframe(org=tenant_a.org, definition=definition, actor=tenant_a.owner)
+    assert stored.version == 1
+    job = RethemeJob.objects.get(org=tenant_a.org)
+    assert job.status == "queued" and job.total == 30 and job.percent == 0
+    run_tasks()
+    job.refresh_from_db()
+    assert job.status == "done" and job.done == 30 and job.percent == 100 and job.codeframe_version == 1
+    assert all("packaging" in a.themes and a.codeframe_version == 1
+               for a in CommentAnalysis.objects.filter(response_id__in=ids))
+    assert ThemeHit.objects.filter(org=tenant_a.org, theme="packaging").count() == 30
+
+
+def test_a_bad_codeframe_is_refused_with_its_path(tenant_a: Any) -> None:
+    bad = {"themes": [{"key": "price", "label": {"en": "Price"}, "keywords": {"zh": ["slow"]}}]}
+    with pytest.raises(texts.TextError) as refused:
+        texts.save_codeframe(org=tenant_a.org, definition=bad)
+    assert refused.value.status == 422 and "themes[0]" in refused.value.message
+    assert not RethemeJob.objects.exists()
+
+
+def test_analysis_is_per_organisation(tenant_a: Any, tenant_b: Any) -> None:
+    definition = {"themes": [{"key": "secret", "label": {"zh-hans": "秘密", "zh-hant": "秘密", "en": "Secret"},
+                              "keywords": {"zh": ["包装"], "en": ["box"]}}]}
+    texts.save_codeframe(org=tenant_b.org, definition=definition)
+    a, b = _survey(tenant_a), _survey(tenant_b)
+    ra, rb = _capture(a, 2, "包装破损"), _capture(b, 2, "包装破损")
+    intake.drain()
+    assert "secret" not in CommentAnalysis.objects.get(response_id=ra).themes  # A uses the default codeframe
+    assert CommentAnalysis.objects.get(response_id=rb).themes == ["secret"]
