@@ -102,3 +102,32 @@ def test_analysis_is_per_organisation(tenant_a: Any, tenant_b: Any) -> None:
     intake.drain()
     assert "secret" not in CommentAnalysis.objects.get(response_id=ra).themes  # A uses the default codeframe
     assert CommentAnalysis.objects.get(response_id=rb).themes == ["secret"]
+
+
+def test_cli_text_analyze_writes_json_lines(tmp_path: Any) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    lines = tmp_path / "comments.txt"
+    lines.write_text("导出报表一直失败\n\nThe support agent was rude and slow\n客服回覆很快，很滿意\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("cxtext", "analyze", str(lines), stdout=out, stderr=io.StringIO())
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["language"] for r in rows] == ["zh-hans", "en", "zh-hant"]  # the empty line is skipped
+    assert set(rows[0]) == {"text", "language", "sentiment_label", "sentiment_score", "themes"}
+    assert rows[0]["sentiment_label"] == "negative" and "product/export" in rows[0]["themes"]
+    assert rows[1]["sentiment_label"] == "negative" and "service/attitude" in rows[1]["themes"]
+    assert rows[2]["sentiment_label"] == "positive"
+    table = tmp_path / "comments.csv"
+    table.write_text("id,comment\n1,\"Export to CSV times out, please fix\"\n2,\n", encoding="utf-8")
+    out = io.StringIO()
+    call_command("cxtext", "analyze", str(table), "--column", "comment", stdout=out, stderr=io.StringIO())
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert len(rows) == 1 and "product/export" in rows[0]["themes"]
+    with pytest.raises(CommandError, match="--column: no column 'text'"):
+        call_command("cxtext", "analyze", str(table), "--column", "text", stdout=io.StringIO())
+    with pytest.raises(CommandError, match="no such file"):
+        call_command("cxtext", "analyze", str(tmp_path / "missing.txt"), stdout=io.StringIO())

@@ -19,10 +19,11 @@ COMMANDS = {
     "survey": "survey as code: list, export (YAML/JSON) and import definitions",
     "import": "import data: 'import responses FILE --org SLUG --survey ID' (CSV, all rows or none)",
     "export": "export data: 'export responses --survey ID --format csv|xlsx|jsonl --out FILE'",
+    "text": "text analytics: 'text analyze FILE [--column NAME] [--org SLUG]' writes JSON Lines",
     "rollups": "rollups of the answers: 'rollups rebuild [--survey ID] [--org SLUG]', 'refresh', 'status'",
     "check": "validate the configuration and the database connection",
 }
-ALIASES = {"check": "cxcheck", "worker": "cxworker", "import": "cximport", "export": "cxexport"}
+ALIASES = {"check": "cxcheck", "worker": "cxworker", "import": "cximport", "export": "cxexport", "text": "cxtext"}
 
 
 def _usage() -> str:

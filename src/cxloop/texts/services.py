@@ -9,12 +9,13 @@ rules can test ``theme`` and ``sentiment``.
 
 from __future__ import annotations
 
+import json
 import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from cxloop.core.text import language as text_language
@@ -51,15 +52,20 @@ def codeframe_definition(org: Organization | int) -> tuple[dict[str, Any], int]:
     return stored.definition, stored.version
 
 
+def default_matcher() -> tuple[text_themes.Matcher, int]:
+    """The default CX codeframe, compiled once."""
+    with _lock:
+        if not _default:
+            _default.append(text_themes.Matcher(text_themes.parse_codeframe(DEFAULT_CODEFRAME)))
+        return _default[0], 0
+
+
 def matcher(org: Organization | int) -> tuple[text_themes.Matcher, int]:
     """The organisation's compiled codeframe (cached per version) and its version (0: the default)."""
     org_id = org if isinstance(org, int) else org.pk
     version = StoredCodeframe.objects.filter(org_id=org_id).values_list("version", flat=True).first()
     if version is None:
-        with _lock:
-            if not _default:
-                _default.append(text_themes.Matcher(text_themes.parse_codeframe(DEFAULT_CODEFRAME)))
-            return _default[0], 0
+        return default_matcher()
     key = (org_id, version)
     with _lock:
         found = _matchers.get(key)
@@ -156,7 +162,7 @@ def run_retheme(job_id: int) -> RethemeJob:
     try:
         while True:
             rows = list(CommentAnalysis.objects.filter(org=job.org, response_id__gt=last).order_by("response_id")
-                        .values_list("response_id", "survey_id", "submitted_at", "sentiment_label")[:CHUNK])
+                        .values_list("response_id", "survey_id", "submitted_at", "sentiment_label", "themes")[:CHUNK])
             if not rows:
                 break
             ids = [r[0] for r in rows]
@@ -165,18 +171,17 @@ def run_retheme(job_id: int) -> RethemeJob:
                                       .order_by("pk").values_list("response_id", "text")):
                 texts.setdefault(response_id, []).append(text)
             hits: list[ThemeHit] = []
-            updates: list[CommentAnalysis] = []
-            for response_id, survey_id, submitted_at, label in rows:
+            changed: list[tuple[list[str], int]] = []
+            for response_id, survey_id, submitted_at, label, before in rows:
                 keys = text_themes.with_ancestors(
                     [h.key for h in found.match("\n".join(texts.get(response_id, []))[:MAX_TEXT])])
-                updates.append(CommentAnalysis(response_id=response_id, themes=list(keys),
-                                               codeframe_version=version))
+                if list(keys) == list(before or []):
+                    continue  # only comments whose themes change are rewritten
+                changed.append((list(keys), response_id))
                 hits += [ThemeHit(response_id=response_id, org_id=job.org_id, survey_id=survey_id, theme=key,
                                   submitted_at=submitted_at, sentiment_label=label) for key in keys]
             with transaction.atomic():
-                ThemeHit.objects.filter(response_id__in=ids).delete()
-                ThemeHit.objects.bulk_create(hits, batch_size=2000)
-                CommentAnalysis.objects.bulk_update(updates, ["themes", "codeframe_version"], batch_size=2000)
+                _rewrite(changed, hits, ids, version)
             done += len(rows)
             last = ids[-1]
             RethemeJob.objects.filter(pk=job.pk).update(done=done, total=max(job.total, done))
@@ -188,6 +193,23 @@ def run_retheme(job_id: int) -> RethemeJob:
                                                 finished_at=timezone.now())
     job.refresh_from_db()
     return job
+
+
+def _rewrite(changed: list[tuple[list[str], int]], hits: list[ThemeHit], ids: list[int], version: int) -> None:
+    """One chunk of a re-theming: the changed analyses' themes (one prepared UPDATE run for all), their theme
+    rows replaced, and the codeframe version of the whole chunk."""
+    table = connection.ops.quote_name(CommentAnalysis._meta.db_table)
+    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    with connection.cursor() as cursor:
+        if changed:
+            cursor.executemany(f"UPDATE {table} SET themes = %s{cast} WHERE response_id = %s",  # noqa: S608
+                               [(json.dumps(keys, ensure_ascii=False), pk) for keys, pk in changed])
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(f"UPDATE {table} SET codeframe_version = %s WHERE response_id IN ({marks})",  # noqa: S608
+                       [version, *ids])
+    if changed:
+        ThemeHit.objects.filter(response_id__in=[pk for _keys, pk in changed]).delete()
+        ThemeHit.objects.bulk_create(hits, batch_size=2000)
 
 
 def analyse_all(org: Organization, *, batch: int = CHUNK) -> int:
