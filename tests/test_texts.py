@@ -112,7 +112,8 @@ def test_cli_text_analyze_writes_json_lines(tmp_path: Any) -> None:
     from django.core.management.base import CommandError
 
     lines = tmp_path / "comments.txt"
-    lines.write_text("导出报表一直失败\n\nThe support agent was rude and slow\n客服回覆很快，很滿意\n", encoding="utf-8")
+    lines.write_text("导出报表一直失败\n\nThe support agent was rude and slow\n客服回覆很快，很滿意\n",
+                     encoding="utf-8")
     out = io.StringIO()
     call_command("cxtext", "analyze", str(lines), stdout=out, stderr=io.StringIO())
     rows = [json.loads(line) for line in out.getvalue().splitlines()]
