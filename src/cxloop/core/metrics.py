@@ -168,6 +168,19 @@ class MeanSummary:
         return cls(m, sd, n)
 
     @classmethod
+    def from_sums(cls, n: int, total: float, total_sq: float) -> MeanSummary:
+        """From n, Σx and Σx² (what a database aggregate returns): s² = (Σx² − n·x̄²)/(n − 1), never below 0
+        (float rounding can take it a hair under)."""
+        if n < 0:
+            raise ValueError("n must be non-negative")
+        if n == 0:
+            return cls(0.0, 0.0, 0)
+        m = total / n
+        if n == 1:
+            return cls(m, 0.0, 1)
+        return cls(m, math.sqrt(max(0.0, (total_sq - n * m * m) / (n - 1))), n)
+
+    @classmethod
     def from_distribution(cls, counts: ScoreCounts) -> MeanSummary:
         """From {score: count} (what rollups store)."""
         if any(c < 0 for c in counts.values()):
@@ -662,3 +675,31 @@ def compare(before: Estimate, after: Estimate, *, confidence: float | None = Non
     if isinstance(a, MeanSummary) and isinstance(b, MeanSummary):
         return compare_means(a, b, confidence=conf)
     raise ValueError("both estimates must come from the same kind of metric (and carry their basis)")
+
+
+# --- spikes in a series of shares ------------------------------------------------------------------
+
+
+def spikes(series: Sequence[Proportion], *, baseline: int = 3, confidence: float = 0.99) -> list[Comparison | None]:
+    """For each period of ``series`` (e.g. the monthly share of comments about one theme), the
+    :func:`compare_proportions` test of its share against the pooled share of the ``baseline`` periods
+    just before it (successes and n summed). None for the first ``baseline`` periods and where the
+    baseline or the period has no data. A *spike* is a comparison with ``direction == "up"``.
+
+    The default confidence is 99 %, not 95 %: a page tests every period of every theme, and at 95 % one
+    period in twenty would look like a spike by chance alone."""
+    if baseline < 1:
+        raise ValueError("baseline must be at least one period")
+    out: list[Comparison | None] = []
+    for i, current in enumerate(series):
+        if i < baseline:
+            out.append(None)
+            continue
+        before = series[i - baseline : i]
+        pooled = Proportion(sum(p.successes for p in before), sum(p.n for p in before), current.scale)
+        if pooled.n == 0 or current.n == 0:
+            out.append(None)
+            continue
+        out.append(compare_proportions(pooled, current, confidence=confidence))
+    return out
+

@@ -85,6 +85,10 @@ class Organization(models.Model):
     invite_cap_days = models.PositiveIntegerField(
         _("days between survey invitations to one contact"), default=30
     )
+    # Phone numbers, e-mail addresses, ID card and bank card numbers in comments are replaced by
+    # [phone], [email], [id], [card] in exports and on the analysis pages (themes, discovery); the stored
+    # answers themselves are kept as given.
+    redact_pii = models.BooleanField(_("hide personal data in comments"), default=False)
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 NAV = [
     ("dashboard", _("Dashboard")),
     ("surveys", _("Surveys")),
+    ("themes", _("Themes")),
     ("journeys", _("Journeys")),
     ("cases", _("Cases")),
     ("governance", _("Governance")),

@@ -201,3 +201,22 @@ class CrossTabForm(FilterForm):
 class ResponseSearchForm(FilterForm):
     q = forms.CharField(label=_("Comment contains"), required=False, max_length=200)
     page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+
+
+class ThemeForm(FilterForm):
+    """The theme pages' filters: the common ones and a survey; on one theme's page, which comments to list."""
+
+    survey = forms.TypedChoiceField(label=_("Survey"), required=False, coerce=int, empty_value=None)
+    sentiment = forms.ChoiceField(label=_("Comments"), required=False, choices=[
+        ("", _("All")), ("negative", _("Negative")), ("neutral", _("Neutral")), ("positive", _("Positive"))])
+    page = forms.IntegerField(required=False, min_value=1, max_value=100000, widget=forms.HiddenInput)
+
+    def __init__(self, data: Any, *, org: Organization, with_comments: bool = False, **kwargs: Any) -> None:
+        super().__init__(data, org=org, **kwargs)
+        surveys = Survey.objects.filter(org=org).order_by("name").values_list("pk", "name")
+        self.fields["survey"].choices = [("", _("All surveys")), *surveys]  # type: ignore[attr-defined]
+        if not with_comments:
+            del self.fields["sentiment"]
+
+    def filters(self, **extra: Any) -> dashboard.Filters:
+        return super().filters(survey_id=self.cleaned_data.get("survey"), **extra)
