@@ -525,3 +525,27 @@ def test_cli_export_responses(corpus_survey: Any, tmp_path: Path) -> None:
         call_command("cxexport", "responses", "--survey", str(corpus_survey.pk), "--org", "nope")
     with pytest.raises(CommandError, match="XLSX needs a file"):
         call_command("cxexport", "responses", "--survey", str(corpus_survey.pk), "--format", "xlsx")
+
+
+def test_personal_data_in_comments_is_hidden_when_the_organisation_asks(survey: Any, tenant_a: Any) -> None:
+    """Issue 6: with "hide personal data" on, text answers come out with [phone], [email], [id], [card]; the
+    stored answers are unchanged, and numbers and choices are untouched."""
+    from cxloop.exports import services
+    from cxloop.surveys.models import Answer
+
+    said = "请打 +86 138 1234 5678 或写信 wang@example.com，身份证 11010519491231002X，卡号 6222 0202 0000 0000 006"
+    rid = _record(survey, {"nps": 4, "reason": said})
+    header, rows, _t = _csv_rows(_csv_bytes(survey))
+    assert said in rows[0]  # off by default
+    tenant_a.org.redact_pii = True
+    tenant_a.org.save()
+    for fmt in ("csv", "jsonl"):
+        data = b"".join(services.stream(_plan(survey, fmt)))
+        text = data.decode("utf-8-sig")
+        for secret in ("138 1234 5678", "wang@example.com", "11010519491231002X", "6222 0202"):
+            assert secret not in text, (fmt, secret)
+        for placeholder in ("[phone]", "[email]", "[id]", "[card]"):
+            assert placeholder in text, (fmt, placeholder)
+    header, rows, _t = _csv_rows(_csv_bytes(survey))
+    assert rows[0][header.index("nps")] == "4"
+    assert Answer.objects.get(response_id=rid, question_key="reason").text == said

@@ -258,3 +258,21 @@ def test_months_follow_the_local_time_zone(data: Data) -> None:
     d = themes.detail(data.org, "product/export", data.filters(), "zh-hans")
     assert [m.count for m in d.months] == [2, 2, 2, 18]
     assert d.months[3].comments == 41
+
+
+def test_text_command_redacts_on_request(tmp_path: Any) -> None:
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    lines = tmp_path / "comments.txt"
+    lines.write_text("导出失败，请回电 13812345678\nmail me at a.b@example.com, export is broken\n", encoding="utf-8")
+    plain, hidden = io.StringIO(), io.StringIO()
+    call_command("cxtext", "analyze", str(lines), stdout=plain, stderr=io.StringIO())
+    call_command("cxtext", "analyze", str(lines), "--redact", stdout=hidden, stderr=io.StringIO())
+    before = [json.loads(line) for line in plain.getvalue().splitlines()]
+    after = [json.loads(line) for line in hidden.getvalue().splitlines()]
+    assert "13812345678" in before[0]["text"] and after[0]["text"] == "导出失败，请回电 [phone]"
+    assert after[1]["text"] == "mail me at [email], export is broken"
+    assert [r["themes"] for r in after] == [r["themes"] for r in before]  # analysed on the text as given

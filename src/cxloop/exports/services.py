@@ -30,7 +30,7 @@ from cxloop.core.export_format import Layout, Record
 from cxloop.exports import source
 from cxloop.exports.models import ExportFormat, ExportJob, ExportStatus
 from cxloop.exports.source import Filters
-from cxloop.orgs.models import ApiKey, User
+from cxloop.orgs.models import ApiKey, Organization, User
 from cxloop.orgs.services import ServiceError, audit
 from cxloop.surveys.models import ResponseStatus, Survey
 
@@ -86,13 +86,14 @@ class Plan:
     layout: Layout
     bom: bool = False
     trailer: bool = True
+    redact: bool = False  # the organisation hides personal data in comments (``core.text.pii``)
 
     def queryset(self) -> Any:
         return source.selected(self.survey, self.filters, self.upto_id)
 
     def chunks(self, progress: Callable[[int], None] | None = None) -> Iterator[list[Record]]:
         done = 0
-        for chunk in source.records(self.survey, self.queryset()):
+        for chunk in source.records(self.survey, self.queryset(), redact=self.redact):
             yield chunk
             done += len(chunk)
             if progress is not None:
@@ -119,7 +120,8 @@ def plan(*, survey: Survey, fmt: str, filters: Filters, bom: bool = False, trail
     upto = source.highest_id(survey)
     qs = source.selected(survey, filters, upto)
     return Plan(survey=survey, fmt=fmt, filters=filters, upto_id=upto, total=qs.count() if count else -1,
-                layout=source.layout(survey, qs), bom=bom and fmt == "csv", trailer=trailer)
+                layout=source.layout(survey, qs), bom=bom and fmt == "csv", trailer=trailer,
+                redact=Organization.objects.filter(pk=survey.org_id, redact_pii=True).exists())
 
 
 def stream(p: Plan) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ from django.db.models.expressions import RawSQL
 
 from cxloop.core import export_format
 from cxloop.core.export_format import Layout, Record
+from cxloop.core.text import pii
 from cxloop.surveys.models import Answer, Response, Survey, SurveyVersion
 from cxloop.surveys.services import spec_of
 
@@ -117,8 +118,10 @@ def _json(value: Any, empty: Any) -> Any:
     return value
 
 
-def records(survey: Survey, qs: QuerySet[Response], *, chunk: int = CHUNK) -> Iterator[list[Record]]:
-    """The responses as :class:`Record` s, ``chunk`` at a time, oldest id first.
+def records(survey: Survey, qs: QuerySet[Response], *, chunk: int = CHUNK, redact: bool = False
+            ) -> Iterator[list[Record]]:
+    """The responses as :class:`Record` s, ``chunk`` at a time, oldest id first; with ``redact`` every text
+    answer has its phone numbers, e-mail addresses, ID and bank card numbers replaced (``core.text.pii``).
 
     The ORM writes the SQL (joins, filters, quoting); the rows are read with the cursor itself and converted
     here, because Django's per-value converters (a JSON parse of every ``choices`` list, a datetime per
@@ -150,6 +153,8 @@ def records(survey: Survey, qs: QuerySet[Response], *, chunk: int = CHUNK) -> It
             answers: dict[int, list[tuple[str, float | None, list[str], str]]] = {r[0]: [] for r in rows}
             cursor.execute(answers_sql.replace("%s", ", ".join(["%s"] * len(answers)), 1), list(answers))
             for response_id, key, num, choices, text in cursor.fetchall():
+                if redact and text:
+                    text = pii.redact(text).text
                 answers[response_id].append((key, num, _json(choices, no_choices), text))
             out = []
             for (rid, submitted, status, version_id, channel, touchpoint, language, embedded, contact_id, c_ext,

@@ -19,7 +19,10 @@ class OrgForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ("name", "default_language")
+        fields = ("name", "default_language", "redact_pii")
+        help_texts = {"redact_pii": _("Phone numbers, e-mail addresses, ID card and bank card numbers in comments "
+                                      "are shown as [phone], [email], [id], [card] on the theme pages and in "
+                                      "exports. The answers themselves are kept as given.")}
         widgets = {
             "default_language": forms.Select(
                 choices=[("zh-hans", "简体中文"), ("zh-hant", "繁體中文"), ("en", "English")]

@@ -49,7 +49,7 @@ def _trend_chart(detail: themes.Detail) -> plots.Figure:
         plots.trend, points=points,
         title=_("Share of comments about %(theme)s by month, with 95%% intervals") % {"theme": detail.row.label},
         value_label=_("Share of comments"), band_label=_("95%% interval") % {},
-        significant_label=_("Spike (99%)"), few_label=_("Fewer than 30 comments"), bounds=(0.0, 100.0), step=5.0,
+        significant_label=_("Spike (99%%)") % {}, few_label=_("Fewer than 30 comments"), bounds=(0.0, 100.0), step=5.0,
         language=language, formatter=lambda v: f"{v:.0f}%")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cxloop.core.text import pii
 from cxloop.orgs.models import Organization
 
 
@@ -42,6 +43,10 @@ class Command(BaseCommand):
         parser.add_argument("--column", help="the CSV column holding the comments")
         parser.add_argument("--org", help="use this organisation's codeframe (slug); default: the default one")
         parser.add_argument("--out", help="write here instead of standard output")
+        parser.add_argument("--redact", action="store_true",
+                            help="write the text with phone numbers, e-mail addresses, ID and bank card numbers "
+                                 "replaced by [phone], [email], [id], [card] (also the default for --org when that "
+                                 "organisation hides personal data)")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         from cxloop.texts import services
@@ -57,11 +62,13 @@ class Command(BaseCommand):
             raise CommandError(f"{path}: no such file")
         source = sys.stdin if path == "-" else open(path, encoding="utf-8-sig", newline="")  # noqa: SIM115
         out = open(opts["out"], "w", encoding="utf-8") if opts.get("out") else self.stdout  # noqa: SIM115
+        redact = bool(opts.get("redact")) or bool(org is not None and org.redact_pii)
         count = 0
         try:
             for text in _lines(source, opts.get("column")):
                 result = services.analyse(text, found, version)
-                out.write(json.dumps({"text": text, "language": result.language,
+                shown = pii.redact(text).text if redact else text
+                out.write(json.dumps({"text": shown, "language": result.language,
                                       "sentiment_label": result.sentiment.label,
                                       "sentiment_score": round(result.sentiment.score, 4),
                                       "themes": list(result.themes)}, ensure_ascii=False) + "\n")
