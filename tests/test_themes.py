@@ -241,7 +241,8 @@ def test_bad_filters_400_unknown_theme_404(data: Data, tenant_a: Any) -> None:
 
 def test_another_organisation_gets_404(data: Data, tenant_b: Any) -> None:
     outsider = _client(tenant_b.member)
-    for url in (f"/o/{data.org.slug}/themes/", f"/o/{data.org.slug}/themes/product/export/"):
+    for url in (f"/o/{data.org.slug}/themes/", f"/o/{data.org.slug}/themes/product/export/",
+                f"/o/{data.org.slug}/themes/summary/"):
         assert outsider.get(url).status_code == 404, url
     # and its own theme pages never count this organisation's comments
     own = themes.overview(tenant_b.org, dashboard.Filters(start=date(2026, 1, 1), end=date(2026, 4, 30)), "en")
@@ -276,3 +277,16 @@ def test_text_command_redacts_on_request(tmp_path: Any) -> None:
     assert "13812345678" in before[0]["text"] and after[0]["text"] == "导出失败，请回电 [phone]"
     assert after[1]["text"] == "mail me at [email], export is broken"
     assert [r["themes"] for r in after] == [r["themes"] for r in before]  # analysed on the text as given
+
+
+def test_dashboard_card_lists_the_themes_that_moved(data: Data, tenant_a: Any) -> None:
+    s = themes.summary(data.org, data.filters(date(2026, 4, 1), date(2026, 4, 30)), "en", limit=3)
+    assert len(s.rows) == 3 and s.rows[0].key in ("product/export", "product", "product/bugs")
+    assert all(r.change.significant or r.spike for r in s.rows[:1])
+    client = _client(tenant_a.viewer)
+    dashboard_page = client.get(f"/o/{data.org.slug}/?from=2026-04-01&to=2026-04-30")
+    assert dashboard_page.status_code == 200
+    assert f"/o/{data.org.slug}/themes/summary/" in dashboard_page.content.decode()  # loaded by htmx
+    card = client.get(f"/o/{data.org.slug}/themes/summary/?from=2026-04-01&to=2026-04-30")
+    assert card.status_code == 200 and "Export" in card.content.decode()
+    assert client.get(f"/o/{data.org.slug}/themes/summary/?from=x").status_code == 400

@@ -399,3 +399,17 @@ def ensure_theme(org: Organization, key: str) -> None:
     """Http404 unless the organisation's codeframe has the theme."""
     if _codeframe(org).get(key) is None:
         raise Http404("no such theme")
+
+
+def summary(org: Organization, f: dashboard.Filters, language: str, *, limit: int = 6) -> Overview:
+    """The overview cut to the themes worth a look on the dashboard: those whose share changed significantly
+    or that spiked, biggest change first, then the most mentioned; at most ``limit``."""
+    full = overview(org, f, language)
+
+    def weight(row: ThemeRow) -> tuple[int, float, int]:
+        moved = row.change.significant or row.spike is not None
+        return (0 if moved else 1, -abs(row.change.difference or 0.0) if moved else 0.0, -row.count)
+
+    rows = sorted((r for r in full.rows if r.count), key=weight)[:limit]
+    return Overview(start=full.start, end=full.end, comments=full.comments, comments_before=full.comments_before,
+                    rows=rows, uncategorised=full.uncategorised, has_nps=full.has_nps, has_csat=full.has_csat)

@@ -66,3 +66,14 @@ def theme_detail(request: HttpRequest, actor: Actor, key: str) -> HttpResponse:
     else:
         themes.ensure_theme(actor.org, key)  # an unknown theme is a 404 even with bad filters
     return _render(request, "web/themes/detail.html", form, context)
+
+
+@require_safe
+@org_page(READ)
+def theme_summary(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The dashboard's "themes that moved" card (loaded after the page, so it never slows the dashboard)."""
+    form = forms.ThemeForm(request.GET, org=actor.org)
+    data = themes.summary(actor.org, form.filters(), _language(request)) if form.is_valid() else None
+    return render(request, "web/themes/_summary.html", {"org": actor.org, "data": data,
+                                                         "keep": form.keep("page", "sentiment")},
+                  status=200 if data is not None else 400)

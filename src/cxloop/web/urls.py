@@ -38,6 +38,7 @@ org_patterns = [
     path("exports/<int:export_id>/", export_views.export_job, name="export_job"),
     path("exports/<int:export_id>/download/", export_views.export_download, name="export_download"),
     path("themes/", theme_views.theme_list, name="themes"),
+    path("themes/summary/", theme_views.theme_summary, name="themes_summary"),
     path("themes/<path:key>/", theme_views.theme_detail, name="theme_detail"),
     path("journeys/", views.journeys, name="journeys"),
     path("cases/", case_views.inbox, name="cases"),
