@@ -290,3 +290,72 @@ def test_dashboard_card_lists_the_themes_that_moved(data: Data, tenant_a: Any) -
     card = client.get(f"/o/{data.org.slug}/themes/summary/?from=2026-04-01&to=2026-04-30")
     assert card.status_code == 200 and "Export" in card.content.decode()
     assert client.get(f"/o/{data.org.slug}/themes/summary/?from=x").status_code == 400
+
+
+# --- the API --------------------------------------------------------------------------------------------
+
+
+def test_api_themes_and_one_theme(data: Data, tenant_a: Any, tenant_b: Any, api_client: Any) -> None:
+    key = tenant_a.keys["viewer"]
+    listed = api_client.call("GET", "/api/v1/themes?from=2026-01-01&to=2026-04-30", key)
+    assert listed.status_code == 200, listed.content
+    body = listed.json()
+    export = next(i for i in body["items"] if i["key"] == "product/export")
+    expected = metrics.wilson(23, 160, scale=100.0)
+    assert body["comments"] == 160 and export["comments"] == 23
+    assert export["share"]["value"] == pytest.approx(expected.value) and export["latest_spike"] == "2026-04-01"
+    one = api_client.call("GET", "/api/v1/themes/product/export?from=2026-01-01&to=2026-04-30", key)
+    assert one.status_code == 200, one.content
+    detail = one.json()
+    assert [m["theme_comments"] for m in detail["months"]] == [2, 2, 2, 17]
+    assert [m["spike"] for m in detail["months"]] == [False, False, False, True]
+    first = detail["comments"]["items"][0]
+    start, end = first["spans"][0]
+    assert first["text"][start:end] == "导出" and detail["comments"]["count"] == 23
+    assert "13812345678" in first["text"]
+    data.org.redact_pii = True
+    data.org.save()
+    hidden = api_client.call("GET", "/api/v1/themes/product/export?from=2026-01-01&to=2026-04-30", key).json()
+    assert "13812345678" not in hidden["comments"]["items"][0]["text"]
+    search = api_client.call("GET", f"/api/v1/comments?survey={data.survey.pk}&q=导出又&from=2026-01-01", key)
+    assert search.status_code == 200 and "[phone]" in search.json()["items"][0]["text"]
+    # errors name the field; unknown theme and another organisation's survey are 404
+    bad = api_client.call("GET", "/api/v1/themes?from=2026-05-01&to=2026-01-01", key)
+    assert bad.status_code == 422 and "from" in bad.content.decode()
+    assert api_client.call("GET", "/api/v1/themes/product/nothing", key).status_code == 404
+    other = tenant_b.keys["viewer"]
+    assert api_client.call("GET", f"/api/v1/themes?survey={data.survey.pk}", other).status_code == 404
+    assert api_client.call("GET", f"/api/v1/themes?org={data.org.slug}", other).status_code in (403, 404)
+    mine = api_client.call("GET", "/api/v1/themes?from=2026-01-01&to=2026-04-30", other).json()
+    assert mine["comments"] == 0
+
+
+def test_api_codeframe_read_replace_and_progress(data: Data, tenant_a: Any, tenant_b: Any, api_client: Any,
+                                                 django_capture_on_commit_callbacks: Any) -> None:
+    from tests.conftest import run_tasks
+
+    from cxloop.core.text.codeframe_default import DEFAULT_CODEFRAME
+    from cxloop.texts.models import CommentAnalysis
+
+    viewer, admin = tenant_a.keys["viewer"], tenant_a.keys["admin"]
+    got = api_client.call("GET", "/api/v1/codeframe", viewer).json()
+    assert got["version"] == 0 and got["definition"] == DEFAULT_CODEFRAME and got["job"] is None
+    definition = {"version": 1, "themes": [
+        {"key": "export", "label": {"zh-hans": "导出", "zh-hant": "匯出", "en": "Export"},
+         "keywords": {"zh": ["导出"], "en": ["export"]}}]}
+    refused = api_client.call("PUT", "/api/v1/codeframe", viewer, {"definition": definition})
+    assert refused.status_code == 403
+    broken = {"version": 1, "themes": [{"key": "Bad Key!", "label": {"en": "x"}}]}
+    wrong = api_client.call("PUT", "/api/v1/codeframe", admin, {"definition": broken})
+    assert wrong.status_code == 422 and "themes[0].key" in wrong.content.decode()
+    assert api_client.call("GET", "/api/v1/codeframe", viewer).json()["version"] == 0  # nothing saved
+    with django_capture_on_commit_callbacks(execute=True):
+        saved = api_client.call("PUT", "/api/v1/codeframe", admin, {"definition": definition})
+    assert saved.status_code == 202, saved.content
+    assert saved.json()["version"] == 1 and saved.json()["job"]["status"] == "queued"
+    run_tasks()
+    job = api_client.call("GET", "/api/v1/codeframe/job", viewer).json()["job"]
+    assert job["status"] == "done" and job["done"] == job["total"] == 160 and job["percent"] == 100
+    assert CommentAnalysis.objects.filter(org=data.org, themes=["export"]).count() == 23
+    assert api_client.call("GET", "/api/v1/codeframe", tenant_b.keys["viewer"]).json()["version"] == 0
+    assert api_client.call("GET", "/api/v1/codeframe/job", tenant_b.keys["viewer"]).json()["job"] is None

@@ -12,6 +12,7 @@ from ninja import Field, Query, Router, Schema
 
 from cxloop.analytics import metrics_service, reads
 from cxloop.api.surveys import ERRORS, caller
+from cxloop.core.text import pii
 from cxloop.surveys import queries
 
 router = Router(tags=["analytics"])
@@ -100,6 +101,7 @@ def get_comments(request: HttpRequest, params: Query[CommentParams], org: str | 
         raise metrics_service.MetricsError("from: must not be after to", field="from")
     found = reads.search_comments(a.org.pk, [survey.pk], params.q, start, end, limit=params.limit)
     return {"survey": survey.pk, "q": params.q, "from": start.isoformat(), "to": end.isoformat(),
-            "items": [{"response_id": c.response_id, "question": c.question_key, "text": c.text,
+            "items": [{"response_id": c.response_id, "question": c.question_key,
+                       "text": pii.redact(c.text).text if a.org.redact_pii else c.text,
                        "submitted_at": c.submitted_at.isoformat(), "touchpoint": c.touchpoint,
                        "channel": c.channel, "language": c.language} for c in found]}

@@ -36,6 +36,7 @@ from cxloop.api.schemas import (
     TeamPatch,
 )
 from cxloop.api.surveys import router as survey_router
+from cxloop.api.texts import router as text_router
 from cxloop.customers import queries as customer_queries
 from cxloop.orgs import queries as org_queries
 from cxloop.orgs import services
@@ -326,3 +327,4 @@ api.add_router("/", survey_router)
 api.add_router("/", export_router)
 api.add_router("/", analytics_router)
 api.add_router("/", loop_router)
+api.add_router("/", text_router)
