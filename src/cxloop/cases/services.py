@@ -37,7 +37,7 @@ from cxloop.cases.models import (
 from cxloop.core import case_flow, sla, webhook_sign
 from cxloop.core import rules as rules_core
 from cxloop.notify import services as notify
-from cxloop.notify.models import Endpoint
+from cxloop.notify.models import Endpoint, Event
 from cxloop.orgs.models import Membership, Organization, Team, User
 from cxloop.orgs.services import ServiceError, audit
 
@@ -197,7 +197,12 @@ def fire(rule: AlertRule, parsed: rules_core.Rule, seen: Any) -> None:
         channels = [e for ref in parsed.then.notify.channels if (e := _endpoint(r.org_id, ref)) is not None]
     title = f"{rule.name} · {r.survey.name}"
     facts = [(k, v) for k, v in (("touchpoint", r.touchpoint), ("channel", r.channel)) if v]
-    event = notify.emit(org=r.org_id, type=webhook_sign.ALERT_FIRED, subject=f"alert:{rule.pk}:{r.pk}",
+    subject = f"alert:{rule.pk}:{r.pk}"
+    # Inside a worker's batch ``emit`` only notes the event (it is written, or skipped as a duplicate, by
+    # ``flush``) and never answers None: ask the database whether this rule already fired on this response.
+    if Event.objects.filter(org_id=r.org_id, type=webhook_sign.ALERT_FIRED, subject=subject).exists():
+        return
+    event = notify.emit(org=r.org_id, type=webhook_sign.ALERT_FIRED, subject=subject,
                         data={"rule": {"id": rule.pk, "name": rule.name}, "response": seen.payload["response"],
                               "scores": seen.payload["scores"], "contact": seen.payload["contact"],
                               "comment": seen.facts.comment, "link": seen.payload["link"],
