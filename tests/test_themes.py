@@ -359,3 +359,27 @@ def test_api_codeframe_read_replace_and_progress(data: Data, tenant_a: Any, tena
     assert CommentAnalysis.objects.filter(org=data.org, themes=["export"]).count() == 23
     assert api_client.call("GET", "/api/v1/codeframe", tenant_b.keys["viewer"]).json()["version"] == 0
     assert api_client.call("GET", "/api/v1/codeframe/job", tenant_b.keys["viewer"]).json()["job"] is None
+
+
+def test_pain_points_of_a_touchpoint(tenant_a: Any) -> None:
+    """What journeys will show as a touchpoint's pain points: the specific themes of its negative comments."""
+    survey = services.create_survey(org=tenant_a.org, name="After support", definition=DEFINITION,
+                                    touchpoint="support")
+    services.publish(survey=survey)
+    said = [("support", "导出报表一直失败"), ("support", "导出又失败了，太失望"), ("support", "价格太贵了，很不满意"),
+            ("support", "客服很好，很满意"), ("billing", "价格太贵了，很不满意")]
+    items = [services.BatchItem(services.Submission(answers={"nps": 2, "why": text}, touchpoint=tp,
+                                                    language="zh-hans", submitted_at=_at(date(2026, 3, 1), i)))
+             for i, (tp, text) in enumerate(said)]
+    assert all(isinstance(r, services.Recorded) for r in services.record_batch(survey=survey, items=items))
+    texts.analyse_all(tenant_a.org)
+    f = dashboard.Filters(start=date(2026, 3, 1), end=date(2026, 3, 31))
+    points = themes.pain_points(tenant_a.org, "support", f, "en")
+    negative = [a for a in texts.themes_of(list(survey.responses.values_list("pk", flat=True))).values()
+                if a.sentiment_label == "negative"]
+    support_negative = sum(1 for a in negative if a.response.touchpoint == "support")
+    assert [p.key for p in points][:2] == ["product/export", "price"]
+    assert points[0].negative == 2 and "product" not in [p.key for p in points]  # the child, not its parent
+    assert points[0].share.value == pytest.approx(100 * 2 / support_negative)
+    assert points[0].label == "Export"
+    assert themes.pain_points(tenant_a.org, "nowhere", f, "en") == []

@@ -20,6 +20,7 @@ organisation hides personal data.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -413,3 +414,33 @@ def summary(org: Organization, f: dashboard.Filters, language: str, *, limit: in
     rows = sorted((r for r in full.rows if r.count), key=weight)[:limit]
     return Overview(start=full.start, end=full.end, comments=full.comments, comments_before=full.comments_before,
                     rows=rows, uncategorised=full.uncategorised, has_nps=full.has_nps, has_csat=full.has_csat)
+
+
+@dataclass(frozen=True)
+class PainPoint:
+    key: str
+    label: str
+    negative: int  # negative comments of the touchpoint about the theme
+    share: metrics.Estimate  # of the touchpoint's negative comments, percent
+    sentiment: metrics.Estimate  # mean sentiment of all the touchpoint's comments about the theme
+
+
+def pain_points(org: Organization, touchpoint: str, f: dashboard.Filters, language: str, *, limit: int = 5
+                ) -> list[PainPoint]:
+    """A touchpoint's pain points (what journeys show in their pain-point lane): the most specific themes of its
+    negative comments, most mentioned first; a parent theme only when none of its children was found."""
+    surveys = _surveys(org, f)
+    scope = dataclasses.replace(f, touchpoint=touchpoint).scope(org, [s.pk for s in surveys])
+    negative_total = _analyses(org, scope).filter(sentiment_label="negative").count()
+    hits = _hits(org, scope)
+    stats = {row["theme"]: row for row in hits.values("theme").annotate(
+        n=Count("pk"), neg=Count("pk", filter=Q(sentiment_label="negative")),
+        s=Sum("response__analysis__sentiment_score"),
+        ss=Sum(F("response__analysis__sentiment_score") * F("response__analysis__sentiment_score"))).order_by()}
+    codeframe = _codeframe(org)
+    found = [k for k, row in stats.items() if row["neg"]]
+    specific = [k for k in found if not any(other.startswith(k + "/") for other in found)]
+    ranked = sorted(specific, key=lambda k: (-stats[k]["neg"], k))[:limit]
+    return [PainPoint(key=k, label=codeframe.label(k, language), negative=int(stats[k]["neg"]),
+                      share=_share(int(stats[k]["neg"]), negative_total),
+                      sentiment=_sentiment(int(stats[k]["n"]), stats[k]["s"], stats[k]["ss"])) for k in ranked]
