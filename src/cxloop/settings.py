@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "cxloop.notify",
     "cxloop.cases",
     "cxloop.texts",
+    "cxloop.journeys",
     "cxloop.demo",
     "cxloop.ops",
 ]
