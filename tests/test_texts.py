@@ -132,3 +132,138 @@ def test_cli_text_analyze_writes_json_lines(tmp_path: Any) -> None:
         call_command("cxtext", "analyze", str(table), "--column", "text", stdout=io.StringIO())
     with pytest.raises(CommandError, match="no such file"):
         call_command("cxtext", "analyze", str(tmp_path / "missing.txt"), stdout=io.StringIO())
+
+
+# --- re-theming: the worst case, failures; the matcher per batch --------------------------------------------
+
+COMMON = {"key": "general", "label": {"zh-hans": "综合", "zh-hant": "綜合", "en": "General"},
+          "keywords": {"zh": ["的", "了", "不", "很", "我", "包装", "还"], "en": ["the", "a", "is", "it", "ok"]}}
+VARIED = ["导出报表一直失败，太让人失望了", "客服回复很快，非常满意", "The export to CSV is broken again",
+          "送餐太慢了，骑手态度也不好", "价格有点贵", "ok", "包装破损", "I love it", "卡顿严重，经常闪退", "还行",
+          "嗯"]
+
+
+def _stored_comments(tenant: Any, n: int) -> tuple[Any, dict[int, str]]:
+    """``n`` complete responses with a comment, plus one whose only text rides on a choice answer (not a
+    comment), analysed with the default codeframe by ``analyse_all``."""
+    from cxloop.surveys.models import Answer, Response
+
+    survey = _survey(tenant)
+    version = survey.versions.order_by("-pk").first()
+    responses = Response.objects.bulk_create([Response(org=tenant.org, survey=survey, version=version)
+                                              for _ in range(n + 1)])
+    comments = {r.pk: f"{VARIED[i % len(VARIED)]} #{i}" for i, r in enumerate(responses[:n])}
+    answers = [Answer(response_id=pk, question_key="why", text=text) for pk, text in comments.items()]
+    answers += [Answer(response_id=pk, question_key="csat", number=2) for pk in comments]
+    answers.append(Answer(response=responses[n], question_key="pick", choices=["other"], text="导出 the export"))
+    Answer.objects.bulk_create(answers)
+    assert texts.analyse_all(tenant.org, batch=64) == n
+    return survey, comments
+
+
+def _expected(definition: dict[str, Any], text: str) -> list[str]:
+    from cxloop.core.text import themes as text_themes
+
+    found = text_themes.Matcher(text_themes.parse_codeframe(definition))
+    return text_themes.with_ancestors([h.key for h in found.match(text)])
+
+
+def test_a_codeframe_change_that_alters_most_comments_rewrites_them_all_correctly(
+        tenant_a: Any, monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any) -> None:
+    """The worst case of a re-theming (every key renamed and a broad theme added): every comment's themes and
+    theme rows are right afterwards, sentiment untouched, the unchanged comments' theme rows kept as they
+    were, progress moved chunk by chunk."""
+    n = 300
+    _, comments = _stored_comments(tenant_a, n)
+    before = {a.response_id: a for a in CommentAnalysis.objects.filter(org=tenant_a.org)}
+    assert set(before) == set(comments)  # the choice answer's text is no comment
+    kept_rows = {(h.response_id, h.theme): h.pk for h in ThemeHit.objects.filter(org=tenant_a.org)}
+    definition = {**DEFAULT_CODEFRAME, "themes": [  # every key but price renamed, and a broad theme
+        *({**t, "key": t["key"] if t["key"] == "price" else f"cx_{t['key']}"} for t in DEFAULT_CODEFRAME["themes"]),
+        COMMON]}
+    monkeypatch.setattr(texts, "CHUNK", 64)  # five chunks
+    seen: list[int] = []
+    real_rewrite = texts._rewrite
+
+    def rewrite(*args: Any) -> None:
+        seen.append(RethemeJob.objects.get(org=tenant_a.org).done)
+        real_rewrite(*args)
+
+    monkeypatch.setattr(texts, "_rewrite", rewrite)
+    with django_capture_on_commit_callbacks(execute=True):
+        texts.save_codeframe(org=tenant_a.org, definition=definition)
+    run_tasks()
+    job = RethemeJob.objects.get(org=tenant_a.org)
+    assert job.status == "done" and job.done == job.total == n and job.codeframe_version == 1
+    assert seen == [0, 64, 128, 192, 256]  # progress committed with each chunk
+    after = {a.response_id: a for a in CommentAnalysis.objects.filter(org=tenant_a.org)}
+    changed = 0
+    for pk, text in comments.items():
+        a, b = after[pk], before[pk]
+        assert a.themes == _expected(definition, text), text
+        assert a.codeframe_version == 1
+        assert (a.sentiment_label, a.sentiment_score, a.language) == (b.sentiment_label, b.sentiment_score,
+                                                                     b.language)
+        changed += a.themes != b.themes
+    assert changed == sum(_expected(definition, t) != _expected(DEFAULT_CODEFRAME, t) for t in comments.values())
+    assert changed >= n * 0.8  # most comments changed; 价格有点贵 (price) and 嗯 (no theme) did not
+    rows = list(ThemeHit.objects.filter(org=tenant_a.org))
+    assert sorted((h.response_id, h.theme) for h in rows) == sorted(
+        (pk, key) for pk, a in after.items() for key in a.themes)
+    for h in rows:
+        a = after[h.response_id]
+        assert (h.survey_id, h.submitted_at, h.sentiment_label) == (a.survey_id, a.submitted_at, a.sentiment_label)
+        if after[h.response_id].themes == before[h.response_id].themes:
+            assert kept_rows[(h.response_id, h.theme)] == h.pk  # an unchanged comment is not rewritten
+
+
+def test_a_failing_retheme_marks_the_job_failed(tenant_a: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    _stored_comments(tenant_a, 10)
+    job = texts.start_retheme(org=tenant_a.org)
+
+    def broken(*args: Any) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(texts, "_rewrite", broken)
+    with pytest.raises(RuntimeError):
+        texts.run_retheme(job.pk)
+    job.refresh_from_db()
+    assert job.status == "failed" and job.error == "disk full" and job.finished_at is not None
+
+
+def test_the_matcher_is_read_once_per_batch_and_a_new_codeframe_seen_in_the_next(
+        tenant_a: Any, django_assert_num_queries: Any) -> None:
+    packaging = {"key": "packaging", "label": {"zh-hans": "包装", "zh-hant": "包裝", "en": "Packaging"},
+                 "keywords": {"zh": ["包装"]}}
+    with django_assert_num_queries(2):  # two calls, two version reads (no batch)
+        texts.matcher(tenant_a.org)
+        texts.matcher(tenant_a.org.pk)
+    with texts.batch():
+        with django_assert_num_queries(1):
+            assert texts.matcher(tenant_a.org)[1] == 0
+            texts.matcher(tenant_a.org.pk)
+        texts.save_codeframe(org=tenant_a.org, definition={**DEFAULT_CODEFRAME, "themes": [
+            *DEFAULT_CODEFRAME["themes"], packaging]})
+        assert texts.matcher(tenant_a.org)[1] == 1  # saved in this batch by this thread: seen at once
+    other = {**DEFAULT_CODEFRAME, "themes": [*DEFAULT_CODEFRAME["themes"], {**packaging, "key": "boxes"}]}
+    texts.save_codeframe(org=tenant_a.org, definition=other)
+    with texts.batch():
+        found, version = texts.matcher(tenant_a.org)  # saved between batches: the next batch uses it
+        assert version == 2 and "boxes" in [h.key for h in found.match("包装破损")]
+
+
+def test_a_codeframe_saved_between_two_intake_batches_is_used_by_the_second(tenant_a: Any) -> None:
+    survey = _survey(tenant_a)
+    first = _capture(survey, 2, "快递包装破损")
+    with texts.batch():  # as the rules worker's batch would run
+        assert intake.process() == 1
+    texts.save_codeframe(org=tenant_a.org, definition={**DEFAULT_CODEFRAME, "themes": [
+        *DEFAULT_CODEFRAME["themes"], {"key": "packaging", "label": {"zh-hans": "包装", "zh-hant": "包裝",
+                                                                     "en": "Packaging"},
+                                       "keywords": {"zh": ["包装"]}}]})
+    second = _capture(survey, 2, "快递包装破损")
+    with texts.batch():
+        assert intake.process() == 1
+    assert "packaging" not in CommentAnalysis.objects.get(response_id=first).themes
+    b = CommentAnalysis.objects.get(response_id=second)
+    assert "packaging" in b.themes and b.codeframe_version == 1

@@ -296,11 +296,7 @@ def overview(org: Organization, f: dashboard.Filters, language: str) -> Overview
 
 
 def _texts(response_ids: Sequence[int]) -> dict[int, str]:
-    parts: dict[int, list[str]] = {}
-    for response_id, text in (Answer.objects.filter(response_id__in=list(response_ids), number=None)
-                              .exclude(text="").order_by("pk").values_list("response_id", "text")):
-        parts.setdefault(response_id, []).append(text)
-    return {k: "\n".join(v)[: texts.MAX_TEXT] for k, v in parts.items()}
+    return texts.comments(response_ids)
 
 
 def segments(text: str, spans: Iterable[tuple[int, int]]) -> list[Segment]:

@@ -255,8 +255,9 @@ def process(limit: int = BATCH) -> int:
     """Act on up to ``limit`` queued responses, then send the notifications that created; returns how many
     responses were taken."""
     from cxloop.cases import services
+    from cxloop.texts import services as texts
 
-    with notify.collecting() as deliveries, services.batch():
+    with notify.collecting() as deliveries, services.batch(), texts.batch():
         taken = _process(limit)
     for start in range(0, len(deliveries), 50):
         notify.attempt_many(deliveries[start:start + 50])

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from cxloop.core.text import language as text_language
@@ -39,9 +42,10 @@ class TextError(ServiceError):
 
 # --- the codeframe ----------------------------------------------------------------------------------------
 
-_matchers: dict[tuple[int, int], text_themes.Matcher] = {}
+_matchers: dict[tuple[int, int, datetime], text_themes.Matcher] = {}
 _default: list[text_themes.Matcher] = []
 _lock = threading.Lock()
+_local = threading.local()  # .memo: the current batch's matchers by organisation (see batch())
 
 
 def codeframe_definition(org: Organization | int) -> tuple[dict[str, Any], int]:
@@ -61,20 +65,52 @@ def default_matcher() -> tuple[text_themes.Matcher, int]:
 
 
 def matcher(org: Organization | int) -> tuple[text_themes.Matcher, int]:
-    """The organisation's compiled codeframe (cached per version) and its version (0: the default)."""
+    """The organisation's compiled codeframe (cached per saved version) and its version (0: the default). Each
+    call reads the version (one indexed query), except inside :func:`batch`, where it is read once per
+    organisation."""
     org_id = org if isinstance(org, int) else org.pk
-    version = StoredCodeframe.objects.filter(org_id=org_id).values_list("version", flat=True).first()
-    if version is None:
+    memo: dict[int, tuple[text_themes.Matcher, int]] | None = getattr(_local, "memo", None)
+    if memo is not None and org_id in memo:
+        return memo[org_id]
+    result = _compiled(org_id)
+    if memo is not None:
+        memo[org_id] = result
+    return result
+
+
+def _compiled(org_id: int) -> tuple[text_themes.Matcher, int]:
+    # Keyed by version *and* save time: a codeframe rolled back and saved again (tests, a failed save) may
+    # reuse a version number with another definition.
+    saved = StoredCodeframe.objects.filter(org_id=org_id).values_list("version", "updated_at").first()
+    if saved is None:
         return default_matcher()
-    key = (org_id, version)
     with _lock:
-        found = _matchers.get(key)
-    if found is None:
-        definition, _version = codeframe_definition(org_id)
-        found = text_themes.Matcher(text_themes.parse_codeframe(definition))
-        with _lock:
-            _matchers[key] = found
+        found = _matchers.get((org_id, *saved))
+    if found is not None:
+        return found, saved[0]
+    row = StoredCodeframe.objects.filter(org_id=org_id).values_list("definition", "version", "updated_at").first()
+    if row is None:
+        return default_matcher()
+    definition, version, updated_at = row  # read together: the key is the definition's own
+    found = text_themes.Matcher(text_themes.parse_codeframe(definition))
+    with _lock:  # the organisation's older codeframes are not needed any more
+        for old in [k for k in _matchers if k[0] == org_id]:
+            del _matchers[old]
+        _matchers[(org_id, version, updated_at)] = found
     return found, version
+
+
+@contextmanager
+def batch() -> Iterator[None]:
+    """Within this block (the rules worker's batch of responses) :func:`matcher` reads each organisation's
+    codeframe version once; the next block reads it again, so a codeframe saved between two batches is used
+    from the next one (and one saved in this thread within the block at once)."""
+    previous = getattr(_local, "memo", None)
+    _local.memo = {}
+    try:
+        yield
+    finally:
+        _local.memo = previous
 
 
 def save_codeframe(*, org: Organization, definition: dict[str, Any], actor: User | None = None) -> StoredCodeframe:
@@ -94,6 +130,9 @@ def save_codeframe(*, org: Organization, definition: dict[str, Any], actor: User
             stored.save()
         audit("codeframe.saved", org=org, actor=actor, target=f"v{stored.version}")
         start_retheme(org=org)
+    memo = getattr(_local, "memo", None)
+    if memo is not None:
+        memo.pop(org.pk, None)
     return stored
 
 
@@ -109,9 +148,29 @@ class Analysis:
 
 
 def comment_of(answers: Iterable[Answer]) -> str:
-    """The response's comment: its text answers joined (not choices, not numbers)."""
+    """The response's comment: its text answers joined in answer order (not choices, not numbers)."""
     texts = [a.text for a in answers if a.number is None and not a.choices and a.text]
     return "\n".join(texts)[:MAX_TEXT]
+
+
+def comments(response_ids: Sequence[int]) -> dict[int, str]:
+    """The comments of these responses (as :func:`comment_of`), read in one query; responses without one
+    are left out."""
+    among = RawSQL(*_id_list(response_ids))  # noqa: S611 (constant SQL, the ids are its parameter)
+    parts: dict[int, list[str]] = {}
+    for response_id, choices, text in (Answer.objects.filter(response_id__in=among, number=None).exclude(text="")
+                                       .order_by("pk").values_list("response_id", "choices", "text")):
+        if not choices:
+            parts.setdefault(response_id, []).append(text)
+    return {pk: "\n".join(texts)[:MAX_TEXT] for pk, texts in parts.items()}
+
+
+def _id_list(ids: Sequence[int]) -> tuple[str, list[Any]]:
+    """A subquery giving these ids, for ``… IN (subquery)``, with the ids as one parameter: an array on
+    PostgreSQL, a JSON array on SQLite (a short statement to send and parse, and no limit on parameters)."""
+    if connection.vendor == "postgresql":
+        return "SELECT unnest(%s::bigint[])", [list(ids)]
+    return "SELECT value FROM json_each(%s)", [json.dumps(list(ids))]
 
 
 def analyse(text: str, found: text_themes.Matcher, version: int) -> Analysis:
@@ -149,8 +208,9 @@ def start_retheme(*, org: Organization) -> RethemeJob:
 
 
 def run_retheme(job_id: int) -> RethemeJob:
-    """Match every analysed comment of the organisation again, in chunks, updating the job's progress; the
-    sentiment is kept (it does not depend on the codeframe)."""
+    """Match every analysed comment of the organisation again, in chunks, updating the job's progress with each
+    chunk (in the chunk's transaction); only the comments whose themes change are rewritten, the codeframe
+    version is set on all, and the sentiment is kept (it does not depend on the codeframe)."""
     job = RethemeJob.objects.select_related("org").get(pk=job_id)
     if job.status in ("running", "done"):
         return job
@@ -162,29 +222,23 @@ def run_retheme(job_id: int) -> RethemeJob:
     try:
         while True:
             rows = list(CommentAnalysis.objects.filter(org=job.org, response_id__gt=last).order_by("response_id")
-                        .values_list("response_id", "survey_id", "submitted_at", "sentiment_label", "themes")[:CHUNK])
+                        .values_list("response_id", "themes", "codeframe_version")[:CHUNK])
             if not rows:
                 break
-            ids = [r[0] for r in rows]
-            texts: dict[int, list[str]] = {}
-            for response_id, text in (Answer.objects.filter(response_id__in=ids, number=None).exclude(text="")
-                                      .order_by("pk").values_list("response_id", "text")):
-                texts.setdefault(response_id, []).append(text)
-            hits: list[ThemeHit] = []
-            changed: list[tuple[list[str], int]] = []
-            for response_id, survey_id, submitted_at, label, before in rows:
-                keys = text_themes.with_ancestors(
-                    [h.key for h in found.match("\n".join(texts.get(response_id, []))[:MAX_TEXT])])
-                if list(keys) == list(before or []):
-                    continue  # only comments whose themes change are rewritten
-                changed.append((list(keys), response_id))
-                hits += [ThemeHit(response_id=response_id, org_id=job.org_id, survey_id=survey_id, theme=key,
-                                  submitted_at=submitted_at, sentiment_label=label) for key in keys]
-            with transaction.atomic():
-                _rewrite(changed, hits, ids, version)
+            text = comments([r[0] for r in rows])
+            changed: list[tuple[int, list[str]]] = []
+            stale: list[int] = []  # unchanged, but analysed with another codeframe version
+            for response_id, before, was in rows:
+                keys = text_themes.with_ancestors([h.key for h in found.match(text.get(response_id, ""))])
+                if keys != list(before or []):
+                    changed.append((response_id, keys))
+                elif was != version:
+                    stale.append(response_id)
             done += len(rows)
-            last = ids[-1]
-            RethemeJob.objects.filter(pk=job.pk).update(done=done, total=max(job.total, done))
+            last = rows[-1][0]
+            with transaction.atomic():
+                _rewrite(changed, stale, version)
+                RethemeJob.objects.filter(pk=job.pk).update(done=done, total=max(job.total, done))
     except Exception as exc:
         RethemeJob.objects.filter(pk=job.pk).update(status="failed", error=str(exc)[:500],
                                                     finished_at=timezone.now())
@@ -195,21 +249,40 @@ def run_retheme(job_id: int) -> RethemeJob:
     return job
 
 
-def _rewrite(changed: list[tuple[list[str], int]], hits: list[ThemeHit], ids: list[int], version: int) -> None:
-    """One chunk of a re-theming: the changed analyses' themes (one prepared UPDATE run for all), their theme
-    rows replaced, and the codeframe version of the whole chunk."""
+def _rewrite(changed: list[tuple[int, list[str]]], stale: list[int], version: int) -> None:
+    """One chunk of a re-theming, in set-based statements: the changed analyses get their themes and the
+    codeframe version (PostgreSQL: one ``UPDATE … FROM unnest``; SQLite: one prepared UPDATE run for all), the
+    unchanged ones analysed with another version get the version, and the changed analyses' theme rows are
+    replaced by rows made from their new themes in SQL (one DELETE, one ``INSERT … SELECT``)."""
+    if not changed and not stale:
+        return
     table = connection.ops.quote_name(CommentAnalysis._meta.db_table)
-    cast = "::jsonb" if connection.vendor == "postgresql" else ""
+    hits = connection.ops.quote_name(ThemeHit._meta.db_table)
+    postgresql = connection.vendor == "postgresql"
     with connection.cursor() as cursor:
-        if changed:
-            cursor.executemany(f"UPDATE {table} SET themes = %s{cast} WHERE response_id = %s",  # noqa: S608
-                               [(json.dumps(keys, ensure_ascii=False), pk) for keys, pk in changed])
-        marks = ", ".join(["%s"] * len(ids))
-        cursor.execute(f"UPDATE {table} SET codeframe_version = %s WHERE response_id IN ({marks})",  # noqa: S608
-                       [version, *ids])
-    if changed:
-        ThemeHit.objects.filter(response_id__in=[pk for _keys, pk in changed]).delete()
-        ThemeHit.objects.bulk_create(hits, batch_size=2000)
+        if stale:
+            among, listed = _id_list(stale)
+            cursor.execute(f"UPDATE {table} SET codeframe_version = %s WHERE response_id IN ({among})",  # noqa: S608
+                           [version, *listed])
+        if not changed:
+            return
+        among, listed = _id_list([pk for pk, _keys in changed])
+        themes = [json.dumps(keys, ensure_ascii=False) for _pk, keys in changed]
+        if postgresql:
+            cursor.execute(f"UPDATE {table} AS a SET themes = c.themes::jsonb, codeframe_version = %s "  # noqa: S608
+                           "FROM unnest(%s::bigint[], %s::text[]) AS c(response_id, themes) "
+                           "WHERE a.response_id = c.response_id", [version, *listed, themes])
+            elements = "jsonb_array_elements_text(a.themes) AS t(value)"
+        else:
+            cursor.executemany(f"UPDATE {table} SET themes = %s, codeframe_version = %s "  # noqa: S608
+                               "WHERE response_id = %s",
+                               [(keys, version, pk) for keys, (pk, _keys) in zip(themes, changed, strict=True)])
+            elements = "json_each(a.themes) AS t"
+        cursor.execute(f"DELETE FROM {hits} WHERE response_id IN ({among})", listed)  # noqa: S608
+        cursor.execute(
+            f"INSERT INTO {hits} (response_id, org_id, survey_id, theme, submitted_at, sentiment_label) "  # noqa: S608
+            f"SELECT a.response_id, a.org_id, a.survey_id, t.value, a.submitted_at, a.sentiment_label "
+            f"FROM {table} AS a, {elements} WHERE a.response_id IN ({among})", listed)
 
 
 def analyse_all(org: Organization, *, batch: int = CHUNK) -> int:
@@ -223,25 +296,21 @@ def analyse_all(org: Organization, *, batch: int = CHUNK) -> int:
         if not ids:
             return done
         last = ids[-1]
-        responses = {r.pk: r for r in Response.objects.filter(pk__in=ids)}
-        answers: dict[int, list[Answer]] = {}
-        for a in Answer.objects.filter(response_id__in=ids, number=None).exclude(text="").order_by("pk"):
-            answers.setdefault(a.response_id, []).append(a)
+        text = comments(ids)
+        responses = {pk: (survey_id, submitted_at) for pk, survey_id, submitted_at in Response.objects.filter(
+            pk__in=list(text)).values_list("pk", "survey_id", "submitted_at")}
         analyses: list[CommentAnalysis] = []
         hits: list[ThemeHit] = []
-        for pk, mine in answers.items():
-            text = comment_of(mine)
-            if not text:
-                continue
-            r = responses[pk]
-            result = analyse(text, found, version)
+        for pk, comment in text.items():
+            survey_id, submitted_at = responses[pk]
+            result = analyse(comment, found, version)
             analyses.append(CommentAnalysis(
-                response_id=pk, org_id=r.org_id, survey_id=r.survey_id, submitted_at=r.submitted_at,
+                response_id=pk, org_id=org.pk, survey_id=survey_id, submitted_at=submitted_at,
                 language=result.language, sentiment_score=result.sentiment.score,
                 sentiment_label=result.sentiment.label, confidence=result.sentiment.confidence,
                 themes=list(result.themes), codeframe_version=version))
-            hits += [ThemeHit(response_id=pk, org_id=r.org_id, survey_id=r.survey_id, theme=key,
-                              submitted_at=r.submitted_at, sentiment_label=result.sentiment.label)
+            hits += [ThemeHit(response_id=pk, org_id=org.pk, survey_id=survey_id, theme=key,
+                              submitted_at=submitted_at, sentiment_label=result.sentiment.label)
                      for key in result.themes]
         with transaction.atomic():
             CommentAnalysis.objects.bulk_create(analyses, batch_size=2000, ignore_conflicts=True)
