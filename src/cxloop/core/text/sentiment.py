@@ -12,9 +12,12 @@ features (:data:`DIM` buckets, CRC-32 of the feature string):
   character 1–3-grams within punctuation-delimited segments of the normalised (Simplified) text.
 * en: word unigrams and bigrams (with ``NEG_`` marks), character 3–5-grams of the word sequence.
 
-``p = σ(w·x + b + lexicon adjustment)`` (:func:`valence_shift`: negated polar words such as 没有问题 /
-not bad are masked out of the model's view and shift the logit by ∓NEGATED_WEIGHT; plain polar words
-add ±LEXICON_WEIGHT); ``score = 2p − 1`` in −1..1.
+``p = σ(w·x + b + lexicon adjustment)`` (:func:`valence_shift`: negated negative words such as 没有问题 /
+not bad — and, when a language's parameters say so, negated positive words — are masked out of the
+model's view; a negated polar word shifts the logit by ∓``negated_weight``, a plain polar word by
+±``plain_weight``); ``score = 2p − 1`` in −1..1. The lexicon parameters (:class:`LexiconParams`) are
+per language and stored in the artefact: ``train.py`` chooses them by 5-fold cross-validation on the
+training part (out-of-fold model predictions); artefacts without them get :data:`A_PRIORI_PARAMS`.
 
 Labels
 ------
@@ -60,8 +63,6 @@ Label = Literal["negative", "neutral", "positive"]
 DIM_BITS = 18
 DIM = 1 << DIM_BITS
 NEUTRAL_BAND = 0.2
-LEXICON_WEIGHT = 0.75
-NEGATED_WEIGHT = 1.5
 MODEL_PATH = DATA_DIR / "sentiment.npz"
 FEATURE_VERSION = 1
 _HAS_LATIN = re.compile("[a-z]")
@@ -75,6 +76,32 @@ class Sentiment:
     score: float
     label: Label
     confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class LexiconParams:
+    """Parameters of the lexicon layer (:func:`valence_shift`) for one language family.
+
+    ``negated_weight``: logit shift of a lexicon word in negation scope (opposite to its polarity);
+    ``plain_weight``: logit shift of a lexicon word outside negation scope (its polarity);
+    ``mask_negated_positive``: also take negated *positive* words (不好吃, not good) out of the model's
+    view — negated *negative* words (没有问题, not bad) are always taken out, as the model cannot learn
+    them from the training data."""
+
+    negated_weight: float
+    plain_weight: float
+    mask_negated_positive: bool
+
+    def to_array(self) -> np.ndarray:
+        return np.array([self.negated_weight, self.plain_weight, float(self.mask_negated_positive)])
+
+    @classmethod
+    def from_array(cls, values: np.ndarray) -> LexiconParams:
+        return cls(float(values[0]), float(values[1]), bool(values[2]))
+
+
+# The weights set a priori before they were cross-validated (used for artefacts without tuned parameters).
+A_PRIORI_PARAMS = LexiconParams(negated_weight=1.5, plain_weight=0.75, mask_negated_positive=True)
 
 
 def _h(feature: str) -> int:
@@ -127,12 +154,13 @@ def features(text: str, language: str, normalised: bool = False) -> tuple[np.nda
 
 @dataclass(frozen=True)
 class Model:
-    """Weights of the two logistic regressions (``zh``, ``en``) and the neutral phrase lists."""
+    """Weights of the two logistic regressions (``zh``, ``en``), neutral phrases, lexicon and its parameters."""
 
     weights: dict[str, np.ndarray]
     bias: dict[str, float]
     neutral: dict[str, frozenset[str]]
     polarity: dict[str, dict[str, int]]
+    lexicon: dict[str, LexiconParams]
 
     def logit(self, family: str, idx: np.ndarray) -> float:
         """w·x + b for L2-normalised binary features at ``idx``."""
@@ -221,11 +249,21 @@ def load_model(path: Path = MODEL_PATH) -> Model:
             raise ValueError(f"{path}: trained for another feature layout; run python -m cxloop.core.text.train")
         weights = {fam: npz[f"{fam}_w"].astype(np.float32) for fam in ("zh", "en")}
         bias = {fam: float(npz[f"{fam}_b"]) for fam in ("zh", "en")}
+        lexicon = {
+            fam: LexiconParams.from_array(npz[f"{fam}_lexicon"]) if f"{fam}_lexicon" in npz else A_PRIORI_PARAMS
+            for fam in ("zh", "en")
+        }
+    return with_weights(weights, bias, lexicon)
+
+
+def with_weights(weights: dict[str, np.ndarray], bias: dict[str, float], lexicon: dict[str, LexiconParams]) -> Model:
+    """A model from weights and lexicon parameters, with the shipped neutral and polarity lists."""
     return Model(
         weights,
         bias,
         {"zh": _read_neutral("zh_neutral.txt", "zh-hans"), "en": _read_neutral("en_neutral.txt", "en")},
         {"zh": _read_polarity("zh_polarity.txt", "en_polarity.txt"), "en": _read_polarity("en_polarity.txt")},
+        lexicon,
     )
 
 
@@ -262,18 +300,18 @@ NEUTRAL = Sentiment(0.0, "neutral", 1.0)
 UNKNOWN = Sentiment(0.0, "neutral", 0.0)
 
 
-def valence_shift(norm: str, tokens: list[str], polarity: dict[str, int], chinese: bool) -> tuple[str, float]:
-    """The lexicon layer: (text with negated polar phrases masked out, logit adjustment).
+LexiconHit = tuple[int, bool, int, int]
+"""(polarity ±1, negated, start, end) of a lexicon word in the (contraction-expanded) normalised text;
+for a negated word the span starts at its negator."""
 
-    A lexicon word outside negation scope adds ``polarity · LEXICON_WEIGHT``. A lexicon word inside a
-    negation scope (``NEG_`` token) forms a shifted phrase with its negator (不难吃, 没有问题, not bad, not
-    great): the span from the negator to the word is replaced by a comma in the text the model sees, and
-    the phrase adds ``−polarity · NEGATED_WEIGHT``. The statistical model cannot learn negated negatives
-    from the training data (they are rare there, while negators mostly precede positive words).
-    """
+
+def lexicon_hits(norm: str, tokens: list[str], polarity: dict[str, int], chinese: bool) -> tuple[str, list[LexiconHit]]:
+    """The lexicon words of a comment: (text the spans refer to, hits in text order).
+
+    A lexicon word inside a negation scope (``NEG_`` token) forms a shifted phrase with its negator
+    (不难吃, 没有问题, not bad, not great)."""
     text = norm if chinese else expand_contractions(norm)
-    original = text
-    delta = 0.0
+    hits: list[LexiconHit] = []
     cursor = 0
     negator_at = -1
     negators = all_negators()
@@ -291,11 +329,46 @@ def valence_shift(norm: str, tokens: list[str], polarity: dict[str, int], chines
         if not value:
             continue
         if negated and 0 <= negator_at < pos:
-            delta -= value * NEGATED_WEIGHT
-            text = text[:negator_at] + "," + " " * (cursor - negator_at - 1) + text[cursor:]
+            hits.append((value, True, negator_at, cursor))
         else:
-            delta += value * LEXICON_WEIGHT
-    return (norm if text == original else text), delta
+            hits.append((value, False, pos, cursor))
+    return text, hits
+
+
+def shift_counts(hits: list[LexiconHit]) -> tuple[int, int]:
+    """(Σ −polarity over negated hits, Σ polarity over plain hits): the adjustment is
+    ``negated_weight · first + plain_weight · second``."""
+    negated = sum(-value for value, neg, _, _ in hits if neg)
+    plain = sum(value for value, neg, _, _ in hits if not neg)
+    return negated, plain
+
+
+def mask_hits(norm: str, text: str, hits: list[LexiconHit], mask_negated_positive: bool) -> str:
+    """``norm`` with the negated phrases to hide from the model replaced by a comma (``norm`` itself,
+    the same object, when there is nothing to mask)."""
+    spans = [(start, end) for value, neg, start, end in hits if neg and (value < 0 or mask_negated_positive)]
+    if not spans:
+        return norm
+    for start, end in spans:
+        text = text[:start] + "," + " " * (end - start - 1) + text[end:]
+    return text
+
+
+def valence_shift(
+    norm: str, tokens: list[str], polarity: dict[str, int], chinese: bool, params: LexiconParams = A_PRIORI_PARAMS
+) -> tuple[str, float]:
+    """The lexicon layer: (text with negated polar phrases masked out, logit adjustment).
+
+    A lexicon word outside negation scope adds ``polarity · plain_weight``. A lexicon word inside a
+    negation scope forms a shifted phrase with its negator and adds ``−polarity · negated_weight``; the
+    span from the negator to the word is replaced by a comma in the text the model sees when the word is
+    negative (没有问题, not bad: the statistical model cannot learn negated negatives from the training
+    data, where negators mostly precede positive words) or when ``mask_negated_positive`` is set.
+    """
+    text, hits = lexicon_hits(norm, tokens, polarity, chinese)
+    negated, plain = shift_counts(hits)
+    delta = params.negated_weight * negated + params.plain_weight * plain
+    return mask_hits(norm, text, hits, params.mask_negated_positive), delta
 
 
 _SEED_W = zlib.crc32(b"w:")
@@ -321,6 +394,27 @@ def _features_of(norm: str, tokens: list[str], chinese: bool) -> np.ndarray:
     return idx
 
 
+def model_logit(masked: str, language: str, m: Model, tokens: list[str] | None = None) -> float | None:
+    """The statistical part of the logit (w·x + b; for mixed text the zh and en logits averaged by script
+    share) of an already normalised, masked text; None when it has no content tokens. ``tokens``: its
+    tokens when the caller has them."""
+    chinese = is_chinese(language)
+    if tokens is None:
+        idx, tokens = features(masked, language, normalised=True)
+    else:
+        idx = _features_of(masked, tokens, chinese)
+    if not tokens:
+        return None
+    z = m.logit("zh" if chinese else "en", idx)
+    if chinese and _HAS_LATIN.search(masked):
+        han, latin_words, _ = script_counts(masked)
+        if latin_words:
+            en_idx, en_tokens = features(latin_text(masked), "en", normalised=True)
+            if en_tokens:
+                z = (han * z + latin_words * m.logit("en", en_idx)) / (han + latin_words)
+    return z
+
+
 def probability(text: str, language: str, m: Model | None = None, tokens: list[str] | None = None) -> float | None:
     """P(positive): model plus lexicon layer; None when the text has no sentiment-bearing tokens.
 
@@ -333,30 +427,19 @@ def probability(text: str, language: str, m: Model | None = None, tokens: list[s
         tokens = tokenize_normalised(norm, chinese)
     if not tokens:
         return None
-    masked, delta = valence_shift(norm, tokens, m.polarity[family], chinese)
-    if masked is norm:
-        idx, masked_tokens = _features_of(norm, tokens, chinese), tokens
-    else:
-        idx, masked_tokens = features(masked, language, normalised=True)
-    if not masked_tokens:
-        return _sigmoid(delta)
-    z = m.logit(family, idx)
-    if chinese and _HAS_LATIN.search(masked):
-        han, latin_words, _ = script_counts(masked)
-        if latin_words:
-            en_idx, en_tokens = features(latin_text(masked), "en", normalised=True)
-            if en_tokens:
-                z = (han * z + latin_words * m.logit("en", en_idx)) / (han + latin_words)
-    return _sigmoid(z + delta)
+    masked, delta = valence_shift(norm, tokens, m.polarity[family], chinese, m.lexicon[family])
+    z = model_logit(masked, language, m, tokens if masked is norm else None)
+    return _sigmoid(delta if z is None else z + delta)
 
 
-def analyse(text: str, language: str | None = None) -> Sentiment:
-    """The sentiment of ``text``; ``language`` as from :func:`language.detect` (detected when None)."""
+def analyse(text: str, language: str | None = None, m: Model | None = None) -> Sentiment:
+    """The sentiment of ``text``; ``language`` as from :func:`language.detect` (detected when None);
+    ``m``: another model than the shipped one (training uses it to check candidate parameters)."""
     lang = language or detect(text)
     if lang == "other":
         return UNKNOWN
     chinese = is_chinese(lang)
-    m = model()
+    m = m or model()
     tokens = tokenize_normalised(normalise(text, lang), chinese)
     if tokens and _neutral_key(tokens) in m.neutral["zh" if chinese else "en"]:
         return NEUTRAL

@@ -17,8 +17,18 @@ SHA-256(``"cxloop-sentiment-split-v1:" + text``) taken as an integer are ``< 0.2
 Training, on the training part only: features as in :mod:`cxloop.core.text.sentiment`; L2-regularised
 logistic regression (mean log-loss + λ/2·‖w‖², bias not regularised) minimised by L-BFGS in numpy
 (deterministic: no randomness at all). λ is chosen per language by 5-fold cross-validation on the
-training part (folds also by text hash), then the model is refitted on the whole training part and
-evaluated once on the held-out part.
+training part (folds also by text hash), then the model is refitted on the whole training part.
+
+Lexicon layer (:func:`tune_lexicon`), also on the training part only: with the fold models of the
+chosen λ, every training comment gets out-of-fold model logits (its fold's model never saw it) for both
+masking variants of :func:`sentiment.valence_shift`, and its lexicon counts; the layer's logit is then
+linear in its two weights, so the whole grid (:data:`LEXICON_WEIGHTS` × :data:`LEXICON_WEIGHTS` × mask
+negated positives or not) is scored from those cached numbers. The parameters with the best
+cross-validated accuracy are kept among those under which every acceptance phrase
+(``data/sentiment_phrases.tsv``) passes with the final model; ties go to the smaller total weight.
+
+Finally the model alone and the full pipeline are evaluated once on the held-out part; the report (CV
+tables, held-out figures) replaces the results block of docs/text.md.
 """
 
 from __future__ import annotations
@@ -37,6 +47,7 @@ from pathlib import Path
 import numpy as np
 
 from cxloop.core.text import sentiment as sm
+from cxloop.core.text.tokens import is_chinese, normalise, tokenize_normalised
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 DEFAULT_DATA = REPO_ROOT.parent / "shared" / "data" / "sentiment"
@@ -45,6 +56,9 @@ SPLIT_SALT = "cxloop-sentiment-split-v1:"
 HELD_OUT_SHARE = 0.2
 FOLDS = 5
 LAMBDAS = (1e-5, 3e-5, 1e-4)
+LEXICON_WEIGHTS = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0)
+PHRASES_PATH = sm.DATA_DIR / "sentiment_phrases.tsv"
+NOT_NEGATIVE = "not-negative"
 RESULTS_BEGIN = "<!-- results:begin (written by python -m cxloop.core.text.train) -->"
 RESULTS_END = "<!-- results:end -->"
 
@@ -243,47 +257,213 @@ def scores(y: Sequence[int] | np.ndarray, pred: Sequence[int] | np.ndarray) -> S
     return Scores((tp + tn) / n if n else 0.0, (f1(tp, fp, fn) + f1(tn, fn, fp)) / 2, ((tn, fp), (fn, tp)), n)
 
 
-def cross_validate(texts: Sequence[str], y: np.ndarray, x: Design, lambdas: Sequence[float]) -> dict[float, float]:
+FoldModels = list[tuple[np.ndarray, float]]
+
+
+def cross_validate(
+    texts: Sequence[str], y: np.ndarray, x: Design, lambdas: Sequence[float]
+) -> tuple[dict[float, float], dict[float, FoldModels]]:
+    """CV accuracy of the model alone per λ, and the fold models (fold k: trained without fold k)."""
     folds = np.array([fold_of(t) for t in texts])
     out: dict[float, float] = {}
+    models: dict[float, FoldModels] = {}
     for lam in lambdas:
         correct = 0
+        models[lam] = []
         for k in range(FOLDS):
             tr, te = folds != k, folds == k
             w, b = fit(x.subset(tr), y[tr], lam)
+            models[lam].append((w.astype(np.float32), b))
             z = x.subset(te).dot(w) + b
             correct += int(((z > 0).astype(int) == y[te]).sum())
         out[lam] = correct / len(texts)
         print(f"  cv lambda={lam:g}: accuracy {out[lam]:.4f}", file=sys.stderr)
+    return out, models
+
+
+# --- lexicon layer: parameters by cross-validation on out-of-fold model logits ---------------------
+
+
+def load_phrases(path: Path = PHRASES_PATH) -> dict[str, list[tuple[str, str]]]:
+    """Acceptance phrases per family: (text, expected label or ``"not-negative"``)."""
+    out: dict[str, list[tuple[str, str]]] = {"zh": [], "en": []}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip() and not line.startswith("#"):
+            family, expected, text = line.split("\t", 2)
+            out[family].append((text, expected))
     return out
 
 
-def _report(results: dict[str, dict[str, object]]) -> str:
+def phrase_failures(phrases: Sequence[tuple[str, str]], m: sm.Model) -> list[tuple[str, str, str]]:
+    """(text, expected, got) of the acceptance phrases that ``analyse`` (language detected) gets wrong."""
+    failures: list[tuple[str, str, str]] = []
+    for text, expected in phrases:
+        got = sm.analyse(text, m=m).label
+        if (got == "negative") if expected == NOT_NEGATIVE else (got != expected):
+            failures.append((text, expected, got))
+    return failures
+
+
+@dataclass(frozen=True)
+class OutOfFold:
+    """Per training comment: label, out-of-fold model logit of the text the model sees under each
+    masking variant (NaN when no content token is left, i.e. the lexicon alone decides), lexicon counts
+    (:func:`sentiment.shift_counts`), and whether it has no sentiment-bearing token at all."""
+
+    y: np.ndarray
+    z_mask_all: np.ndarray  # negated positive and negative words masked
+    z_mask_negative: np.ndarray  # negated negative words masked
+    negated: np.ndarray
+    plain: np.ndarray
+    empty: np.ndarray
+
+    def correct(self, params: sm.LexiconParams) -> np.ndarray:
+        """Per comment: is the pipeline's prediction (p > 0.5, as benchmarks/text_eval.py) right?"""
+        z = self.z_mask_all if params.mask_negated_positive else self.z_mask_negative
+        delta = params.negated_weight * self.negated + params.plain_weight * self.plain
+        logit = np.where(np.isnan(z), delta, z + delta)
+        pred = np.where(self.empty, 0, (logit > 0).astype(int))
+        return np.asarray(pred == self.y)
+
+
+def out_of_fold(
+    texts: Sequence[str], y: np.ndarray, language: str, fold_models: FoldModels, other: tuple[np.ndarray, float]
+) -> OutOfFold:
+    """The cached out-of-fold numbers of :class:`OutOfFold`. ``other``: the other family's final model (the
+    en model scores the Latin words of mixed Chinese text)."""
+    chinese = is_chinese(language)
+    fam, other_fam = ("zh", "en") if chinese else ("en", "zh")
+    models = [sm.with_weights({fam: w, other_fam: other[0]}, {fam: b, other_fam: other[1]}, {}) for w, b in fold_models]
+    polarity = models[0].polarity[fam]
+    n = len(texts)
+    z_all, z_neg = np.full(n, np.nan), np.full(n, np.nan)
+    negated, plain, empty = np.zeros(n), np.zeros(n), np.zeros(n, dtype=bool)
+    for i, text in enumerate(texts):
+        m = models[fold_of(text)]
+        norm = normalise(text, language)
+        tokens = tokenize_normalised(norm, chinese)
+        if not tokens:
+            empty[i] = True
+            continue
+        shifted, hits = sm.lexicon_hits(norm, tokens, polarity, chinese)
+        negated[i], plain[i] = sm.shift_counts(hits)
+        for mask_positive, out in ((True, z_all), (False, z_neg)):
+            masked = sm.mask_hits(norm, shifted, hits, mask_positive)
+            z = sm.model_logit(masked, language, m, tokens if masked is norm else None)
+            out[i] = np.nan if z is None else z
+    return OutOfFold(y.astype(int), z_all, z_neg, negated, plain, empty)
+
+
+@dataclass(frozen=True)
+class LexiconTuning:
+    """CV accuracy per candidate (in grid order), the chosen parameters, and the better-scoring candidates
+    rejected for failing acceptance phrases (with their failures)."""
+
+    grid: dict[sm.LexiconParams, float]
+    chosen: sm.LexiconParams
+    rejected: list[tuple[sm.LexiconParams, float, list[tuple[str, str, str]]]]
+
+
+def tune_lexicon(oof: OutOfFold, admissible: Callable[[sm.LexiconParams], list[tuple[str, str, str]]]) -> LexiconTuning:
+    """Grid search on the cached out-of-fold logits; ``admissible`` returns a candidate's phrase failures."""
+    grid = {
+        sm.LexiconParams(wn, wp, mask): float(oof.correct(sm.LexiconParams(wn, wp, mask)).mean())
+        for mask in (True, False)
+        for wn in LEXICON_WEIGHTS
+        for wp in LEXICON_WEIGHTS
+    }
+    ranked = sorted(
+        grid,
+        key=lambda c: (-round(grid[c] * len(oof.y)), c.negated_weight + c.plain_weight, not c.mask_negated_positive),
+    )
+    rejected: list[tuple[sm.LexiconParams, float, list[tuple[str, str, str]]]] = []
+    for candidate in ranked:
+        failures = admissible(candidate)
+        if not failures:
+            return LexiconTuning(grid, candidate, rejected)
+        rejected.append((candidate, grid[candidate], failures))
+    raise RuntimeError("no lexicon parameters pass the acceptance phrases")
+
+
+def _params_text(c: sm.LexiconParams) -> str:
+    masked = "negated positive and negative words" if c.mask_negated_positive else "negated negative words only"
+    return f"negated weight {c.negated_weight:g}, plain weight {c.plain_weight:g}, masking {masked}"
+
+
+def _report(results: dict[str, dict[str, object]], tunings: dict[str, LexiconTuning]) -> str:
     lines = [
         RESULTS_BEGIN,
         "",
-        "| language | held-out n | accuracy | macro-F1 | neutral-band share | CV λ (5-fold, training part) |",
+        "Held-out split (never trained on, never tuned on), prediction p > 0.5:",
+        "",
+        "| language | held-out n | model alone: accuracy / macro-F1 | model + lexicon layer: accuracy / macro-F1 "
+        "| neutral-band share (model alone) | CV λ (5-fold, training part) |",
         "| --- | --- | --- | --- | --- | --- |",
     ]
     for fam, r in results.items():
         lines.append(
-            f"| {fam} | {r['n']} | {r['accuracy']:.4f} | {r['macro_f1']:.4f} | {r['neutral_share']:.3f} "
+            f"| {fam} | {r['n']} | {r['accuracy']:.4f} / {r['macro_f1']:.4f} "
+            f"| {r['pipeline_accuracy']:.4f} / {r['pipeline_macro_f1']:.4f} | {r['neutral_share']:.3f} "
             f"| {r['lambda']:g} (CV accuracy {r['cv_accuracy']:.4f}) |"
         )
     lines.append("")
     for fam, r in results.items():
-        confusion = r["confusion"]
-        assert isinstance(confusion, tuple)
-        (tn, fp), (fn, tp) = confusion
-        lines += [
-            f"Confusion matrix, {fam} (rows: true label, columns: predicted at p = 0.5):",
-            "",
-            "| | predicted negative | predicted positive |",
-            "| --- | --- | --- |",
-            f"| negative | {tn} | {fp} |",
-            f"| positive | {fn} | {tp} |",
-            "",
+        for key, title in (("confusion", "model alone"), ("pipeline_confusion", "model + lexicon layer")):
+            confusion = r[key]
+            assert isinstance(confusion, tuple)
+            (tn, fp), (fn, tp) = confusion
+            lines += [
+                f"Confusion matrix, {fam}, {title} (rows: true label, columns: predicted at p = 0.5):",
+                "",
+                "| | predicted negative | predicted positive |",
+                "| --- | --- | --- |",
+                f"| negative | {tn} | {fp} |",
+                f"| positive | {fn} | {tp} |",
+                "",
+            ]
+    lines += [
+        "Lexicon layer parameters, 5-fold CV accuracy on the training part (out-of-fold model logits at the "
+        "chosen λ; prediction p > 0.5):",
+        "",
+        "| language | model alone | a priori layer (1.5 / 0.75, all negated masked) | best, all negated masked "
+        "| best, negated negatives masked | chosen (passes every acceptance phrase) |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for fam, t in tunings.items():
+        best = {
+            mask: max((c for c in t.grid if c.mask_negated_positive is mask), key=lambda c: t.grid[c])
+            for mask in (True, False)
+        }
+        cells = [f"{results[fam]['cv_accuracy']:.4f}", f"{t.grid[sm.A_PRIORI_PARAMS]:.4f}"]
+        cells += [
+            f"{t.grid[best[mask]]:.4f} ({best[mask].negated_weight:g} / {best[mask].plain_weight:g})"
+            for mask in (True, False)
         ]
+        cells.append(f"**{t.grid[t.chosen]:.4f}**: {_params_text(t.chosen)}")
+        lines.append(f"| {fam} | " + " | ".join(cells) + " |")
+    lines.append("")
+    for fam, t in tunings.items():
+        for candidate, accuracy, failures in t.rejected:
+            text, expected, got = failures[0]
+            lines.append(
+                f"Rejected ({fam}): {_params_text(candidate)} — CV {accuracy:.4f}, but {len(failures)} acceptance "
+                f'phrase(s) fail, e.g. "{text}" {got} (expected {expected}).'
+            )
+        if t.rejected:
+            lines.append("")
+    for fam, t in tunings.items():
+        mask = t.chosen.mask_negated_positive
+        lines += [
+            f"CV accuracy, {fam}, masking {'all negated words' if mask else 'negated negative words only'} "
+            "(rows: negated weight, columns: plain weight):",
+            "",
+            "| negated \\ plain | " + " | ".join(f"{w:g}" for w in LEXICON_WEIGHTS) + " |",
+            "| --- |" + " --- |" * len(LEXICON_WEIGHTS),
+        ]
+        for wn in LEXICON_WEIGHTS:
+            row = [t.grid[sm.LexiconParams(wn, wp, mask)] for wp in LEXICON_WEIGHTS]
+            lines.append(f"| {wn:g} | " + " | ".join(f"{v:.4f}" for v in row) + " |")
+        lines.append("")
     lines.append(RESULTS_END)
     return "\n".join(lines)
 
@@ -306,28 +486,58 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--docs", type=Path, default=DEFAULT_DOCS)
     parser.add_argument("--no-docs", action="store_true")
     parser.add_argument("--lambdas", default=",".join(f"{lam:g}" for lam in LAMBDAS))
+    parser.add_argument("--cv-dump", type=Path, default=None, help="folder for the out-of-fold numbers (npz)")
     args = parser.parse_args(argv)
     folder = args.data or data_dir()
     lambdas = [float(v) for v in args.lambdas.split(",")]
+    phrases = load_phrases()
     started = time.perf_counter()
     arrays: dict[str, np.ndarray] = {"dim": np.array(sm.DIM), "feature_version": np.array(sm.FEATURE_VERSION)}
     results: dict[str, dict[str, object]] = {}
-    for fam, language, examples in (("zh", "zh-hans", load_zh(folder)), ("en", "en", load_en(folder))):
+    tunings: dict[str, LexiconTuning] = {}
+    final: dict[str, tuple[np.ndarray, float]] = {"zh": (np.zeros(sm.DIM, dtype=np.float32), 0.0)}
+    lexicon: dict[str, sm.LexiconParams] = {"zh": sm.A_PRIORI_PARAMS, "en": sm.A_PRIORI_PARAMS}
+
+    def model_with(fam: str, params: sm.LexiconParams) -> sm.Model:
+        weights = {k: v[0] for k, v in final.items()}
+        bias = {k: v[1] for k, v in final.items()}
+        return sm.with_weights(weights, bias, {**lexicon, fam: params})
+
+    # English first: the zh pipeline scores the Latin words of mixed text with the en model.
+    for fam, language, examples in (("en", "en", load_en(folder)), ("zh", "zh-hans", load_zh(folder))):
+        other_fam = "en" if fam == "zh" else "zh"
         train, test = split(examples)
         print(f"{fam}: {len(train)} training, {len(test)} held out", file=sys.stderr)
         texts = [ex.text for ex in train]
         y = np.array([ex.label for ex in train], dtype=float)
         x = design(texts, language)
-        cv = cross_validate(texts, y, x, lambdas)
+        cv, fold_models = cross_validate(texts, y, x, lambdas)
         lam = max(cv, key=lambda k: (cv[k], -k))
         w, b = fit(x, y, lam)
-        arrays[f"{fam}_w"] = w.astype(np.float32)
+        final[fam] = (w.astype(np.float32), b)
+        arrays[f"{fam}_w"] = final[fam][0]
         arrays[f"{fam}_b"] = np.array(b)
+        oof = out_of_fold(texts, y, language, fold_models[lam], final[other_fam])
+        if args.cv_dump:
+            args.cv_dump.mkdir(parents=True, exist_ok=True)
+            np.savez(args.cv_dump / f"{fam}_oof.npz", **{k: getattr(oof, k) for k in oof.__dataclass_fields__})
+
+        def failures(c: sm.LexiconParams, fam: str = fam) -> list[tuple[str, str, str]]:
+            return phrase_failures(phrases[fam], model_with(fam, c))
+
+        tuning = tune_lexicon(oof, failures)
+        tunings[fam] = tuning
+        lexicon[fam] = tuning.chosen
+        arrays[f"{fam}_lexicon"] = tuning.chosen.to_array()
+        print(f"  lexicon: {tuning.chosen} (CV accuracy {tuning.grid[tuning.chosen]:.4f})", file=sys.stderr)
         xt = design([ex.text for ex in test], language)
-        z = xt.dot(w.astype(np.float32).astype(np.float64)) + b
-        s = scores([ex.label for ex in test], (z > 0).astype(int))
+        z = xt.dot(final[fam][0].astype(np.float64)) + b
+        labels = [ex.label for ex in test]
+        s = scores(labels, (z > 0).astype(int))
         p = 1 / (1 + np.exp(-z))
         neutral_share = float((np.abs(2 * p - 1) < sm.NEUTRAL_BAND).mean())
+        m = model_with(fam, tuning.chosen)
+        full = scores(labels, [int((sm.probability(ex.text, language, m) or 0.5) > 0.5) for ex in test])
         results[fam] = {
             "n": s.n,
             "accuracy": s.accuracy,
@@ -336,6 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             "neutral_share": neutral_share,
             "lambda": lam,
             "cv_accuracy": cv[lam],
+            "pipeline_accuracy": full.accuracy,
+            "pipeline_macro_f1": full.macro_f1,
+            "pipeline_confusion": full.confusion,
         }
         print(json.dumps({"language": fam, **results[fam]}), file=sys.stderr)
     args.out.parent.mkdir(parents=True, exist_ok=True)
@@ -343,7 +556,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     print(f"wrote {args.out} ({args.out.stat().st_size} bytes) in {seconds:.1f}s", file=sys.stderr)
     if not args.no_docs:
-        write_docs(args.docs, _report(results))
+        order = ("zh", "en")
+        write_docs(args.docs, _report({k: results[k] for k in order}, {k: tunings[k] for k in order}))
     return 0
 
 
