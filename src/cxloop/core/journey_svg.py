@@ -90,7 +90,7 @@ def render(title: str, stages: Sequence[MapStage], *, subtitle: str = "", curve_
     ]
     if subtitle:
         out.append(f'<text x="16" y="52" font-size="13" fill="#4f5b6b">{escape(subtitle)}</text>')
-    x = GUTTER
+    x: float = GUTTER
     for i, stage in enumerate(stages):
         span = max(1, len(stage.steps)) * COLUMN
         fill = STAGE_FILLS[i % len(STAGE_FILLS)]
@@ -100,7 +100,7 @@ def render(title: str, stages: Sequence[MapStage], *, subtitle: str = "", curve_
                        f'fill="#1b2430">{escape(line)}</text>')
         x += span
     for k, step in enumerate(steps):
-        cx = GUTTER + k * COLUMN
+        cx: float = GUTTER + k * COLUMN
         for j, line in enumerate(_lines(step.name, (COLUMN - 14) / 13, 3)):
             out.append(f'<text x="{cx + 6}" y="{TOP + STAGE_BAND + 16 + j * 16}" font-size="13" '
                        f'fill="#1b2430">{escape(line)}</text>')
@@ -111,8 +111,6 @@ def render(title: str, stages: Sequence[MapStage], *, subtitle: str = "", curve_
         out.append(f'<line x1="{GUTTER}" y1="{y:.1f}" x2="{width - 20}" y2="{y:.1f}" stroke="#d5dbe3"{dash}/>')
         out.append(f'<text x="{GUTTER - 8}" y="{y + 4:.1f}" font-size="12" text-anchor="end" '
                    f'fill="#4f5b6b">{text}</text>')
-    out.append(f'<text x="16" y="{curve_top + 14}" font-size="13" font-weight="700" fill="#0b5cad">'
-               f"{escape(curve_label)}</text>")
     points, targets = [], []
     for k, step in enumerate(steps):
         cx = GUTTER + k * COLUMN + COLUMN / 2
@@ -145,9 +143,10 @@ def render(title: str, stages: Sequence[MapStage], *, subtitle: str = "", curve_
     out.append(f'<line x1="{GUTTER}" y1="{legend_y - 4}" x2="{GUTTER + 24}" y2="{legend_y - 4}" '
                f'stroke="#0b5cad" stroke-width="2.5"/>')
     out.append(f'<text x="{GUTTER + 30}" y="{legend_y}" font-size="12" fill="#1b2430">{escape(curve_label)}</text>')
-    out.append(f'<line x1="{GUTTER + 160}" y1="{legend_y - 4}" x2="{GUTTER + 184}" y2="{legend_y - 4}" '
+    second = GUTTER + 30 + _width(curve_label) * 12 + 24
+    out.append(f'<line x1="{second:.0f}" y1="{legend_y - 4}" x2="{second + 24:.0f}" y2="{legend_y - 4}" '
                f'stroke="#6b7280" stroke-width="2" stroke-dasharray="6 4"/>')
-    out.append(f'<text x="{GUTTER + 190}" y="{legend_y}" font-size="12" fill="#1b2430">{escape(target_label)}'
+    out.append(f'<text x="{second + 30:.0f}" y="{legend_y}" font-size="12" fill="#1b2430">{escape(target_label)}'
                "</text>")
     out.append("</svg>")
     return "\n".join(line for line in out if line)

@@ -110,8 +110,16 @@ def _measures(org: Organization) -> list[tuple[str, str, str, metrics_service.Sc
     return found
 
 
-def _label(names: dict[str, str], language: str) -> str:
+def label_of(names: dict[str, str], language: str) -> str:
+    """A ``{language: text}`` name in ``language``; else, for a Chinese reader, in the other Chinese script; else
+    in English; else in any language given."""
+    other = {"zh-hans": "zh-hant", "zh-hant": "zh-hans"}.get(language)
+    if other and not names.get(language) and names.get(other):
+        return names[other]
     return localise(names, language, "en")
+
+
+_label = label_of
 
 
 def structure(journey: Journey, language: str) -> list[tuple[Stage, str, list[tuple[Step, str]]]]:
@@ -245,9 +253,10 @@ MIN_CURVE_N = 10  # comments a step needs to take part in finding the curve's lo
 
 
 def low_point(steps: Sequence[StepLive]) -> StepLive | None:
-    """The step with the lowest mean sentiment among those with at least ``MIN_CURVE_N`` comments."""
+    """The step with the lowest mean sentiment among those with at least ``MIN_CURVE_N`` comments (none when
+    fewer than two steps have that many: a curve needs two points to have a low one)."""
     candidates = [s for s in steps if s.sentiment.value is not None and s.sentiment.n >= MIN_CURVE_N]
-    if not candidates:
+    if len(candidates) < 2:
         return None
     return min(candidates, key=lambda s: (s.sentiment.value, s.step.pk))
 

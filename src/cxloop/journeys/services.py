@@ -278,3 +278,14 @@ def move_step_to(*, step: Step, stage: Stage, actor: User | None = None) -> None
         _renumber(list(old.steps.order_by("position", "pk")))
         _touch(stage.journey)
         audit("journey.step_moved", org=stage.journey.org, actor=actor, target=str(step.pk))
+
+
+def link_survey(*, touchpoint: Touchpoint, survey: Any, actor: User | None = None) -> None:
+    """Responses to ``survey`` name this touchpoint from now on (unless their invitation, distribution or the
+    capture itself names another); earlier responses keep theirs."""
+    if survey.org_id != touchpoint.org_id:
+        raise JourneyError("survey: no such survey in this organisation", field="survey", status=404)
+    with transaction.atomic():
+        survey.touchpoint = touchpoint.key
+        survey.save(update_fields=["touchpoint"])
+        audit("touchpoint.survey_linked", org=touchpoint.org, actor=actor, target=f"{touchpoint.key}:{survey.pk}")

@@ -75,7 +75,6 @@ def _not_built_yet(section: str) -> Any:
     return view
 
 
-journeys = _not_built_yet("journeys")
 governance = _not_built_yet("governance")
 
 
