@@ -193,3 +193,29 @@ def test_another_organisation_gets_404(built: dict[str, Any], tenant_a: Any, ten
     mine = journeys.save_touchpoint(org=tenant_b.org, key="mine", name="Mine")
     linked = outsider.post(f"/o/{own}/touchpoints/{mine.pk}/", {"op": "link_survey", "survey": survey.pk})
     assert linked.status_code in (302, 404) and Survey.objects.get(pk=survey.pk).touchpoint == "export"
+
+
+def test_touchpoint_owner_team_is_the_default_route(tenant_a: Any) -> None:
+    """A rule routing to "@touchpoint" opens the case for the owner team of the response's touchpoint; a response
+    at a touchpoint without an owner goes to the survey's owning team."""
+    from cxloop.cases import intake
+    from cxloop.cases import services as cases
+    from cxloop.cases.models import Case
+    from cxloop.orgs.services import save_team
+
+    product = save_team(org=tenant_a.org, name="Product", kind="product", lead=tenant_a.owner)
+    journeys.save_touchpoint(org=tenant_a.org, key="export", name="Export", owner_team=product)
+    journeys.save_touchpoint(org=tenant_a.org, key="website", name="Website")
+    survey = services.create_survey(org=tenant_a.org, name="Pulse", definition=DEFINITION)
+    survey.owner_team = tenant_a.team
+    survey.save()
+    services.publish(survey=survey)
+    cases.save_rule(org=tenant_a.org, name="Detractors", definition={
+        "when": {"field": "comment", "op": "contains", "value": "不好用"},
+        "then": {"open_case": {"team": "@touchpoint"}}})
+    for touchpoint in ("export", "website"):
+        services.record_response(survey=survey, submission=services.Submission(
+            answers={"nps": 2, "why": "不好用"}, touchpoint=touchpoint))
+    intake.drain()
+    routed = dict(Case.objects.filter(org=tenant_a.org).values_list("response__touchpoint", "team__name"))
+    assert routed == {"export": "Product", "website": tenant_a.team.name}

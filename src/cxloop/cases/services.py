@@ -86,7 +86,7 @@ def save_rule(*, org: Organization, name: str, definition: dict[str, Any], enabl
         raise CaseError("name: required", field="name")
     definition = {**definition, "name": name}
     parsed = validate_rule(definition)
-    if parsed.then.open_case is not None:
+    if parsed.then.open_case is not None and parsed.then.open_case.team != TOUCHPOINT_TEAM:
         _team(org, parsed.then.open_case.team, field="then.open_case.team")
     if parsed.then.notify is not None:
         for i, ref in enumerate(parsed.then.notify.channels):
@@ -139,6 +139,24 @@ def _cached(key: tuple[Any, ...], load: Callable[[], Any]) -> Any:
     if key not in cache:
         cache[key] = load()
     return cache[key]
+
+
+TOUCHPOINT_TEAM = "@touchpoint"  # a rule's case goes to the owner team of the response's touchpoint
+
+
+def touchpoint_team(org_id: int, touchpoint: str) -> Team | None:
+    """The owner team of a touchpoint (``journeys.Touchpoint``), cached per batch."""
+    from cxloop.journeys.models import Touchpoint
+
+    if not touchpoint:
+        return None
+
+    def load() -> Team | None:
+        found = Touchpoint.objects.filter(org_id=org_id, key=touchpoint).select_related("owner_team__lead").first()
+        return found.owner_team if found is not None else None
+
+    team: Team | None = _cached(("touchpoint", org_id, touchpoint), load)
+    return team
 
 
 def _team(org: Organization | int, ref: Any, *, field: str) -> Team:
@@ -255,10 +273,12 @@ def open_case(*, rule: AlertRule | None, action: rules_core.OpenCase, seen: Any,
     r = seen.response
     team = None
     try:
-        team = _team(r.org_id, action.team, field="team") if action.team not in (None, "") else None
+        if action.team not in (None, "", TOUCHPOINT_TEAM):
+            team = _team(r.org_id, action.team, field="team")
     except CaseError:
         logger.warning("rule %s names a team that no longer exists: %r", rule and rule.pk, action.team)
-    team = team or r.survey.owner_team  # the owning team of the survey by default
+    # by default: the owner team of the response's touchpoint, else the survey's owning team
+    team = team or touchpoint_team(r.org_id, r.touchpoint) or r.survey.owner_team
     assignee = None
     if isinstance(action.assign, rules_core.AssignUser):
         assignee = _user(r.org_id, action.assign.user)
