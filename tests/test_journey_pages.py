@@ -219,3 +219,58 @@ def test_touchpoint_owner_team_is_the_default_route(tenant_a: Any) -> None:
     intake.drain()
     routed = dict(Case.objects.filter(org=tenant_a.org).values_list("response__touchpoint", "team__name"))
     assert routed == {"export": "Product", "website": tenant_a.team.name}
+
+
+# --- the API --------------------------------------------------------------------------------------------
+
+
+def test_api_build_a_journey_and_read_live_numbers(built: dict[str, Any], tenant_a: Any, tenant_b: Any,
+                                                   api_client: Any) -> None:
+    viewer, owner = tenant_a.keys["viewer"], tenant_a.keys["owner"]
+    listed = api_client.call("GET", "/api/v1/journeys", viewer).json()
+    assert [j["name"]["en"] for j in listed["items"]] == ["Purchase to renewal"]
+    j = built["journey"]
+    body = api_client.call("GET", f"/api/v1/journeys/{j.pk}?metrics=1&from=2026-05-01&to=2026-05-31", viewer).json()
+    assert [s["name"]["en"] for s in body["stages"]] == ["Adoption", "Support"]
+    export = body["stages"][0]["steps"][0]
+    assert export["touchpoint"]["key"] == "export" and export["lanes"]["backstage"] == "Report service"
+    assert export["metrics"]["volume"] == 15 and export["metrics"]["nps"]["n"] == 15
+    assert export["metrics"]["thoughts_and_feelings"] and body["emotion_curve"][0]["touchpoint"] == "export"
+    plain = api_client.call("GET", f"/api/v1/journeys/{j.pk}", viewer).json()
+    assert "metrics" not in plain["stages"][0]["steps"][0] and "emotion_curve" not in plain
+    # build one through the API
+    assert api_client.call("POST", "/api/v1/journeys", viewer, {"name": "X"}).status_code == 403
+    made = api_client.call("POST", "/api/v1/journeys", owner, {"name": {"en": "Support request"}})
+    assert made.status_code == 201, made.content
+    new = made.json()["id"]
+    bad = api_client.call("POST", "/api/v1/journeys", owner, {"name": {"fr": "x"}})
+    assert bad.status_code == 422 and "name.fr" in bad.content.decode()
+    stage = api_client.call("POST", f"/api/v1/journeys/{new}/stages", owner, {"name": "Ask"}).json()
+    step = api_client.call("POST", f"/api/v1/journeys/{new}/steps", owner,
+                           {"stage": stage["id"], "touchpoint": "support", "lanes": {"actions": "Calls"}})
+    assert step.status_code == 201 and step.json()["lanes"]["actions"] == "Calls"
+    missing = api_client.call("POST", f"/api/v1/journeys/{new}/steps", owner, {"stage": stage["id"],
+                                                                              "touchpoint": "nowhere"})
+    assert missing.status_code == 404
+    changed = api_client.call("PUT", f"/api/v1/journeys/{new}/steps/{step.json()['id']}", owner,
+                              {"lanes": {"frontstage": "Agent answers"}, "target": 0.5})
+    assert changed.status_code == 200 and changed.json()["target"] == 0.5
+    assert changed.json()["lanes"]["actions"] == "Calls" and changed.json()["lanes"]["frontstage"] == "Agent answers"
+    tp = api_client.call("POST", "/api/v1/touchpoints", owner, {"key": "chat", "name": "Chat", "channel": "chat"})
+    assert tp.status_code == 201 and tp.json()["key"] == "chat"
+    assert api_client.call("POST", "/api/v1/touchpoints", owner, {"key": "Bad!", "name": "x"}).status_code == 422
+    assert api_client.call("DELETE", f"/api/v1/journeys/{new}", owner).status_code == 204
+    # another organisation
+    other = tenant_b.keys["owner"]
+    assert api_client.call("GET", f"/api/v1/journeys/{j.pk}", other).status_code == 404
+    assert api_client.call("PUT", f"/api/v1/journeys/{j.pk}", other, {"name": "Mine"}).status_code == 404
+    assert api_client.call("DELETE", f"/api/v1/journeys/{j.pk}", other).status_code == 404
+    assert api_client.call("POST", f"/api/v1/journeys/{j.pk}/stages", other, {"name": "S"}).status_code == 404
+    assert api_client.call("DELETE", f"/api/v1/journeys/{j.pk}/steps/{built['step'].pk}", other).status_code == 404
+    assert api_client.call("GET", "/api/v1/journeys", other).json()["items"] == []
+    assert api_client.call("GET", "/api/v1/touchpoints", other).json()["items"] == []
+    theirs = api_client.call("POST", "/api/v1/journeys", other, {"name": "Theirs"}).json()["id"]
+    their_stage = api_client.call("POST", f"/api/v1/journeys/{theirs}/stages", other, {"name": "S"}).json()["id"]
+    stolen = api_client.call("POST", f"/api/v1/journeys/{theirs}/steps", other,
+                             {"stage": their_stage, "touchpoint": built["export"].pk})
+    assert stolen.status_code == 404

@@ -17,6 +17,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from cxloop.api.analytics import router as analytics_router
 from cxloop.api.auth import AUTH, actor
 from cxloop.api.exports import router as export_router
+from cxloop.api.journeys import router as journey_router
 from cxloop.api.loop import router as loop_router
 from cxloop.api.schemas import (
     AccountOut,
@@ -328,3 +329,4 @@ api.add_router("/", export_router)
 api.add_router("/", analytics_router)
 api.add_router("/", loop_router)
 api.add_router("/", text_router)
+api.add_router("/", journey_router)
