@@ -100,7 +100,7 @@ def _edit(client: Client, tenant: Any, j: Journey, **data: Any) -> Any:
 
 
 def test_editor_actions(built: dict[str, Any], tenant_a: Any) -> None:
-    j, use, help_ = built["journey"], built["use"], built["help"]
+    j, use = built["journey"], built["use"]
     owner = _client(tenant_a.owner, "zh-hans")
     assert owner.get(f"/o/{tenant_a.org.slug}/journeys/{j.pk}/edit/").status_code == 200
     assert _edit(owner, tenant_a, j, op="add_stage", name_zh_hans="续约", name_en="Renewal").status_code == 302
