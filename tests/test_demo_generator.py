@@ -169,7 +169,8 @@ def test_accounts_and_contacts(demo: Demo) -> None:
     assert 0.3 <= reporting <= 0.5
 
     contacts = list(Contact.objects.filter(org=demo.org).select_related("account"))
-    assert {c.stakeholder_role for c in contacts} == {"decision_maker", "user", "influencer"}
+    assert {c.stakeholder_role for c in contacts} == {"decision_maker", "economic_buyer", "champion", "user",
+                                                      "influencer"}
     assert all(re.fullmatch(r"CON-\d{6}", c.external_id) for c in contacts)
     assert all("@" in c.email for c in contacts)
     by_region = Counter((c.account.region, c.language) for c in contacts if c.account)

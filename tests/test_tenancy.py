@@ -66,7 +66,25 @@ def _objects(t: Any) -> dict[str, int]:
     event = Event.objects.create(org=t.org, type="case.opened", subject=f"secret-{t.org.pk}", data={})
     delivery = Delivery.objects.create(org=t.org, event=event, endpoint=endpoint)
     cause = RootCause.objects.create(org=t.org, code="secret", label="Secret cause")
+    # journeys: a touchpoint placed in a stage of a journey
+    from cxloop.journeys import services as journeys
+
+    touchpoint = journeys.save_touchpoint(org=t.org, key="secret-touchpoint", name="Secret touchpoint")
+    journey = journeys.save_journey(org=t.org, name="Secret journey")
+    stage = journeys.add_stage(journey=journey, name="Secret stage")
+    step = journeys.add_step(stage=stage, touchpoint=touchpoint)
+    from cxloop.core.text.codeframe_default import DEFAULT_CODEFRAME
+    from cxloop.texts.services import save_codeframe
+
+    secret_theme = f"secret_{t.org.pk}"
+    save_codeframe(org=t.org, definition={**DEFAULT_CODEFRAME, "themes": [*DEFAULT_CODEFRAME["themes"], {
+        "key": secret_theme, "label": {"zh-hans": "秘密", "zh-hant": "秘密", "en": "Secret"},
+        "keywords": {"en": ["secret"]}}]})
     return {
+        "journey_id": journey.pk,
+        "stage_id": stage.pk,
+        "step_id": step.pk,
+        "touchpoint_id": touchpoint.pk,
         "number": case.number,
         "rule_id": rule.pk,
         "endpoint_id": endpoint.pk,
@@ -86,6 +104,7 @@ def _objects(t: Any) -> dict[str, int]:
         "kind": "svg",
         "fmt": "yaml",
         "qkey": "nps",
+        "key": secret_theme,  # a theme only this organisation's codeframe has
     }
 
 
@@ -222,7 +241,8 @@ def test_revoked_key_gets_401_everywhere(tenant_a: Any, api_client: Any) -> None
 def test_a_survey_id_in_the_query_string_is_scoped_too(tenant_a: Any, tenant_b: Any, api_client: Any) -> None:
     """Routes that take the survey as a query parameter (``GET /metrics?survey=``, ``/comments``) treat an
     id of another organisation's survey as the path ids are treated: 404, nothing revealed."""
-    survey_a = _objects(tenant_a)["survey_id"]
+    objs = _objects(tenant_a)
+    survey_a = objs["survey_id"]
     _objects(tenant_b)
     checked = 0
     for path, methods in api.get_openapi_schema()["paths"].items():
@@ -230,7 +250,7 @@ def test_a_survey_id_in_the_query_string_is_scoped_too(tenant_a: Any, tenant_b: 
             query = {p["name"] for p in operation.get("parameters", []) if p.get("in") == "query"}
             if "survey" not in query:
                 continue
-            url = f"{path}?survey={survey_a}&question=nps&q=Secret"
+            url = f"{path.format(**objs)}?survey={survey_a}&question=nps&q=Secret"
             for extra in ("", f"&org={tenant_a.org.slug}"):
                 response = api_client.call(method.upper(), url + extra, tenant_b.keys["owner"])
                 assert response.status_code == 404, f"{method} {url}{extra} -> {response.status_code}"

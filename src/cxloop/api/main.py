@@ -14,6 +14,7 @@ from ninja import NinjaAPI, Router, Status
 from ninja.errors import AuthenticationError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from cxloop.api.accounts import router as accounts_router
 from cxloop.api.analytics import router as analytics_router
 from cxloop.api.auth import AUTH, actor
 from cxloop.api.exports import router as export_router
@@ -330,3 +331,4 @@ api.add_router("/", analytics_router)
 api.add_router("/", loop_router)
 api.add_router("/", text_router)
 api.add_router("/", journey_router)
+api.add_router("/", accounts_router)

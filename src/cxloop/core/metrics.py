@@ -703,3 +703,101 @@ def spikes(series: Sequence[Proportion], *, baseline: int = 3, confidence: float
         out.append(compare_proportions(pooled, current, confidence=confidence))
     return out
 
+
+
+# --- weighted NPS (Kish effective sample size) -----------------------------------------------------
+# Used by the account health (core/account_health.py), where each respondent's answer carries the weight
+# of their stakeholder role. Point value: 100 · (Σw·[promoter] − Σw·[detractor]) / Σw. Interval and
+# two-sample test: MeasuringU's adjusted-Wald method for NPS (above) with the weighted shares and Kish's
+# effective sample size n_eff = (Σw)² / Σw² in place of n (Kish, *Survey Sampling*, Wiley 1965, §11.7;
+# the design effect of unequal weights 1 + CV²). With equal weights n_eff = n and the results are
+# exactly :func:`nps` / :func:`compare_nps`.
+
+
+@dataclass(frozen=True)
+class WeightedNpsCounts:
+    """Σ weights of promoters, passives and detractors, Σ weights² and the number of respondents."""
+
+    promoters: float
+    passives: float
+    detractors: float
+    weight_sq: float
+    respondents: int
+
+    @classmethod
+    def from_scores(cls, pairs: Iterable[tuple[float, float]]) -> WeightedNpsCounts:
+        """From (score 0..10, weight > 0) pairs, one per respondent."""
+        p = pa = d = sq = 0.0
+        n = 0
+        for score, weight in pairs:
+            if score < 0 or score > 10:
+                raise ValueError(f"NPS score {score} is outside 0..10")
+            if not weight > 0 or math.isinf(weight):
+                raise ValueError("weights must be positive and finite")
+            if score >= 9:
+                p += weight
+            elif score >= 7:
+                pa += weight
+            else:
+                d += weight
+            sq += weight * weight
+            n += 1
+        return cls(p, pa, d, sq, n)
+
+    @property
+    def total(self) -> float:
+        return self.promoters + self.passives + self.detractors
+
+    @property
+    def n_eff(self) -> float:
+        """Kish's effective sample size (Σw)² / Σw² (0 without respondents)."""
+        return self.total**2 / self.weight_sq if self.weight_sq > 0 else 0.0
+
+
+def _weighted_nps_adjusted(counts: WeightedNpsCounts) -> tuple[float, float, float]:
+    """(NPS' as a fraction, Var, n') of the adjusted-Wald method at the effective sample size."""
+    n_eff = counts.n_eff
+    n_adj = n_eff + 3
+    pp = (counts.promoters / counts.total * n_eff + 0.75) / n_adj
+    pd = (counts.detractors / counts.total * n_eff + 0.75) / n_adj
+    centre = pp - pd
+    return centre, pp + pd - centre**2, n_adj
+
+
+def weighted_nps(counts: WeightedNpsCounts, confidence: float = 0.95, *, min_n: int = MIN_RESPONSES) -> Estimate:
+    """The weighted NPS in points with the adjusted-Wald interval at Kish's effective n; ``n`` is the
+    number of respondents (``too_few`` below ``min_n``)."""
+    n = counts.respondents
+    if n == 0 or counts.total <= 0:
+        return Estimate(None, None, None, 0, confidence, "adjusted-wald (Kish n_eff)", None, min_n)
+    value = 100.0 * (counts.promoters - counts.detractors) / counts.total
+    centre, var, n_adj = _weighted_nps_adjusted(counts)
+    half = z_for(confidence) * math.sqrt(var / n_adj)
+    low = max(-100.0, 100.0 * (centre - half))
+    high = min(100.0, 100.0 * (centre + half))
+    return Estimate(value, low, high, n, confidence, "adjusted-wald (Kish n_eff)", None, min_n)
+
+
+def compare_weighted_nps(
+    before: WeightedNpsCounts, after: WeightedNpsCounts, *, confidence: float = 0.95, min_n: int = MIN_RESPONSES
+) -> Comparison:
+    """:func:`compare_nps` on weighted counts, each side at its Kish effective n; difference in points."""
+    alpha = _alpha(confidence)
+    method = "adjusted-wald NPS z-test (Kish n_eff)"
+    if before.respondents == 0 or after.respondents == 0:
+        return Comparison(None, None, None, None, "z", None, None, False, before.respondents, after.respondents,
+                          confidence, method, min_n)
+    c1, v1, n1 = _weighted_nps_adjusted(before)
+    c2, v2, n2 = _weighted_nps_adjusted(after)
+    se = math.sqrt(v1 / n1 + v2 / n2)
+    diff_adj = c2 - c1
+    z = diff_adj / se
+    p = probability.normal_two_sided_p(z)
+    half = z_for(confidence) * se
+    raw = 100.0 * ((after.promoters - after.detractors) / after.total
+                   - (before.promoters - before.detractors) / before.total)
+    return Comparison(raw, max(-200.0, 100.0 * (diff_adj - half)), min(200.0, 100.0 * (diff_adj + half)), z, "z",
+                      None, p, p < alpha, before.respondents, after.respondents, confidence, method, min_n)
+
+
+# --- end weighted NPS --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,10 @@ class Account(models.Model):
     currency = models.CharField(max_length=3, default="CNY")
     customer_since = models.DateField(null=True, blank=True)
     renewal_date = models.DateField(_("renewal date"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("owner CSM"), null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="owned_accounts",
+    )
     attributes = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now)
 
@@ -46,8 +51,10 @@ class Account(models.Model):
 
 class StakeholderRole(models.TextChoices):
     DECISION_MAKER = "decision_maker", _("Decision maker")
-    USER = "user", _("User")
+    ECONOMIC_BUYER = "economic_buyer", _("Economic buyer")
+    CHAMPION = "champion", _("Champion")
     INFLUENCER = "influencer", _("Influencer")
+    USER = "user", _("User")
 
 
 class Contact(models.Model):
@@ -80,3 +87,21 @@ class Contact(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class AccountHealthSettings(models.Model):
+    """An organisation's account-health settings (``core.account_health.HealthSettings``); absent = defaults."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="account_health_settings")
+    weights = models.JSONField(default=dict, blank=True)  # {role: weight}; missing roles take the default
+    key_roles = models.JSONField(default=list, blank=True)  # empty = the default key roles
+    threshold = models.FloatField(_("low health below"), default=40.0)
+    drop_points = models.FloatField(_("falling by at least (points)"), default=10.0)
+    coverage_weight = models.FloatField(_("weight of coverage in health"), default=0.3)
+    silent_is_risk = models.BooleanField(_("silent accounts renewing soon are at risk"), default=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    def __str__(self) -> str:
+        return f"account health settings of {self.org_id}"

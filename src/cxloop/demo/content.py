@@ -327,6 +327,21 @@ TITLES_EN: dict[str, tuple[str, ...]] = {
     "user": ("Data Analyst", "Finance Executive", "Operations Executive", "HR Executive", "Sales Coordinator",
              "Accountant", "Office Manager"),
 }
+# Stakeholder roles beyond the three that drive the simulated answers (``ContactInfo.role``): a decision
+# maker who holds the budget is the account's economic buyer (finance heads and general managers most
+# often), and an influencer who runs the product day to day — above all the product admin — its champion.
+# (chance for a finance / general-management title, for any other decision maker)
+ECONOMIC_BUYER_TITLES: frozenset[str] = frozenset({
+    "总经理", "财务总监", "首席运营官", "副总经理", "CFO", "Managing Director", "COO",
+})
+ECONOMIC_BUYER_CHANCE: tuple[float, float] = (0.8, 0.12)
+# chance an influencer is the champion: the product admin (the account's second contact), another influencer,
+# a user (a power user)
+CHAMPION_CHANCE: tuple[float, float, float] = (0.6, 0.15, 0.04)
+# Demo staff who are the owner CSM of the accounts whose ``attributes["csm"]`` names them (the other CSMs
+# in CSM_NAMES have no cxloop sign-in).
+CSM_USERS: tuple[str, ...] = ("sun.ting", "emily.carter")
+
 # A contact's department follows from their title: (keywords, zh-Hans department, English).
 DEPARTMENT_RULES: tuple[tuple[tuple[str, ...], str, str], ...] = (
     (("财务", "会计", "出纳", "CFO", "Finance", "Accountant"), "财务部", "Finance"),

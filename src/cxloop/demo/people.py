@@ -16,7 +16,7 @@ from cxloop.demo import content
 from cxloop.demo.base import BATCH_SIZE, AccountInfo, ContactInfo, Scale, aware, weighted
 from cxloop.demo.hant import to_hant
 from cxloop.demo.timeline import Timeline
-from cxloop.orgs.models import Organization
+from cxloop.orgs.models import Organization, User
 
 TIER_SHARE: tuple[tuple[str, float], ...] = (("enterprise", 0.15), ("mid_market", 0.35), ("smb", 0.50))
 
@@ -98,6 +98,12 @@ def _anniversary_after(since: date, today: date) -> date:
         year += 1
 
 
+def _csm_users(org: Organization) -> dict[str, User]:
+    """{display name: user} of the demo staff who own accounts as their CSM (members of ``org``)."""
+    emails = [f"{local}@{content.EMAIL_DOMAIN}" for local in content.CSM_USERS]
+    return {u.display_name: u for u in User.objects.filter(email__in=emails, memberships__org=org)}
+
+
 def create_accounts(
     org: Organization, rng: random.Random, scale: Scale, timeline: Timeline
 ) -> list[AccountInfo]:
@@ -112,6 +118,7 @@ def create_accounts(
     industry_weights = tuple((ind[0], ind[2]) for ind in content.INDUSTRIES)
     used_names: set[str] = set()
     used_domains: set[str] = set()
+    owners = _csm_users(org)
     rows: list[Account] = []
     infos: list[AccountInfo] = []
     today = timeline.today
@@ -157,6 +164,7 @@ def create_accounts(
                 currency="CNY",
                 customer_since=since,
                 renewal_date=_anniversary_after(since, today),
+                owner=owners.get(attributes["csm"]),
                 attributes=attributes,
                 created_at=aware(since, time(10, rng.randint(0, 59))),
             )
@@ -238,6 +246,9 @@ def create_contacts(
     org: Organization, rng: random.Random, scale: Scale, accounts: list[AccountInfo], timeline: Timeline
 ) -> list[ContactInfo]:
     lo, hi = scale.contacts
+    # The finer stakeholder roles draw from their own generator (seeded from ``rng``'s state, which this leaves
+    # untouched), so the contacts and every answer simulated from them stay what they were.
+    roles_rng = random.Random(repr(rng.getstate()[1][1:9]))
     infos: list[ContactInfo] = []
     pending: list[tuple[Contact, ContactInfo]] = []
     number = 0
@@ -260,6 +271,7 @@ def create_contacts(
                 email_local, n = f"{local}{n}", n + 1
             taken.add(email_local)
             title = rng.choice(content.TITLES_EN[role] if language == "en" else content.TITLES[role])
+            stakeholder = _stakeholder_role(roles_rng, role, title, position)
             department_zh, department_en = _department(title)
             department = {"en": department_en, "zh-hant": to_hant(department_zh)}.get(language, department_zh)
             title = to_hant(title) if language == "zh-hant" else title
@@ -275,7 +287,7 @@ def create_contacts(
                 phone=_phone(rng, account),
                 language=language,
                 title=title,
-                stakeholder_role=role,
+                stakeholder_role=stakeholder,
                 attributes={"department": department, "product_admin": position == 1},
                 created_at=aware(since, time(9 + rng.randint(0, 8), rng.randint(0, 59))),
             )
@@ -288,6 +300,18 @@ def create_contacts(
                 pending = []
     infos += _save_contacts(pending)
     return infos
+
+
+def _stakeholder_role(rng: random.Random, role: str, title: str, position: int) -> str:
+    """The stored stakeholder role: ``role`` (what drives the simulated answers), or for some decision makers
+    the economic buyer and for some influencers (most product admins) and a few users the champion."""
+    if role == "decision_maker":
+        chance = content.ECONOMIC_BUYER_CHANCE[0 if title in content.ECONOMIC_BUYER_TITLES else 1]
+        return "economic_buyer" if rng.random() < chance else role
+    if role == "influencer":
+        chance = content.CHAMPION_CHANCE[0 if position == 1 else 1]
+        return "champion" if rng.random() < chance else role
+    return "champion" if rng.random() < content.CHAMPION_CHANCE[2] else role
 
 
 def _save_contacts(pending: list[tuple[Contact, ContactInfo]]) -> list[ContactInfo]:

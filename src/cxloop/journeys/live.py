@@ -228,9 +228,9 @@ def _quotes(org: Organization, analyses: QuerySet[CommentAnalysis], keys: Sequen
     for key in keys:
         mine = analyses.filter(response__touchpoint=key)
         worst = list(mine.filter(sentiment_label="negative").order_by("sentiment_score", "-response_id")
-                     .values_list("response_id", "sentiment_label", "sentiment_score")[:per_side])
+                     .values_list("response_id", "sentiment_label", "sentiment_score")[:per_side * 3])
         best = list(mine.filter(sentiment_label="positive").order_by("-sentiment_score", "-response_id")
-                    .values_list("response_id", "sentiment_label", "sentiment_score")[:per_side])
+                    .values_list("response_id", "sentiment_label", "sentiment_score")[:per_side * 3])
         chosen[key] = worst + best
     ids = [r[0] for rows in chosen.values() for r in rows]
     said: dict[int, list[str]] = {}
@@ -238,15 +238,20 @@ def _quotes(org: Organization, analyses: QuerySet[CommentAnalysis], keys: Sequen
                               .order_by("pk").values_list("response_id", "text")):
         said.setdefault(response_id, []).append(text)
     for key, rows in chosen.items():
-        out = []
+        out: list[Quote] = []
+        seen: set[str] = set()
         for response_id, label, score in rows:
             text = " ".join(said.get(response_id, []))
+            if text in seen:
+                continue  # the same words twice say nothing more
+            seen.add(text)
             if org.redact_pii:
                 text = pii.redact(text).text
             if len(text) > QUOTE_CHARS:
                 text = text[: QUOTE_CHARS - 1] + "…"
             out.append(Quote(text=text, label=label, score=score, response_id=response_id))
-        by_key[key]["quotes"] = out
+        negative = [q for q in out if q.label == "negative"][:per_side]
+        by_key[key]["quotes"] = negative + [q for q in out if q.label == "positive"][:per_side]
 
 
 MIN_CURVE_N = 10  # comments a step needs to take part in finding the curve's low point

@@ -13,6 +13,7 @@ NAV = [
     ("dashboard", _("Dashboard")),
     ("surveys", _("Surveys")),
     ("themes", _("Themes")),
+    ("accounts", _("Accounts")),
     ("journeys", _("Journeys")),
     ("cases", _("Cases")),
     ("governance", _("Governance")),

@@ -26,6 +26,8 @@ from cxloop.surveys import queries as survey_queries
 from cxloop.web import journey_forms as forms
 from cxloop.web.decorators import org_page
 
+STAGE_IDS = "new_stage_%s"  # the add-a-stage form shares field names with the journey's: not its ids
+
 
 def _language(request: HttpRequest) -> str:
     return getattr(request, "LANGUAGE_CODE", None) or get_language() or "en"
@@ -116,7 +118,7 @@ def _edit_context(actor: Actor, journey: Journey, language: str, **more: Any) ->
     return _context(actor, journey=journey, shape=shape,
                     journey_form=more.pop("journey_form", None) or forms.JourneyForm(
                         initial=forms.JourneyForm.initial_of(journey.name, description=journey.description)),
-                    stage_form=more.pop("stage_form", None) or forms.StageForm(),
+                    stage_form=more.pop("stage_form", None) or forms.StageForm(auto_id=STAGE_IDS),
                     touchpoints=[(t, live.label_of(t.name, language)) for t in queries.touchpoints(actor.org)],
                     stages=[(stage, label) for stage, label, _steps in shape], **more)
 
@@ -167,7 +169,7 @@ def _apply(actor: Actor, journey: Journey, op: str, data: Any) -> str:
         journeys.delete_journey(journey=journey, actor=user)
         return ""
     if op == "add_stage":
-        new_stage = forms.StageForm(data)
+        new_stage = forms.StageForm(data, auto_id=STAGE_IDS)
         if not new_stage.is_valid():
             raise _FormProblem(stage_form=new_stage)
         stage = journeys.add_stage(journey=journey, name=new_stage.names(), actor=user)

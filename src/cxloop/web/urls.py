@@ -1,9 +1,11 @@
 from django.urls import path
 
 from cxloop.web import (
+    account_views,
     builder_views,
     case_views,
     channel_views,
+    codeframe_views,
     dashboard_views,
     digest_views,
     export_views,
@@ -36,6 +38,9 @@ org_patterns = [
     path("surveys/<int:survey_id>/drivers/", dashboard_views.survey_drivers, name="survey_drivers"),
     path("surveys/<int:survey_id>/crosstab/", dashboard_views.survey_crosstab, name="survey_crosstab"),
     path("responses/<int:response_id>/", dashboard_views.response_detail, name="response_detail"),
+    path("accounts/", account_views.account_list, name="accounts"),
+    path("accounts/settings/", account_views.account_settings, name="account_settings"),
+    path("accounts/<int:account_id>/", account_views.account_detail, name="account_detail"),
     path("exports/<int:export_id>/", export_views.export_job, name="export_job"),
     path("exports/<int:export_id>/download/", export_views.export_download, name="export_download"),
     path("themes/", theme_views.theme_list, name="themes"),
@@ -90,4 +95,14 @@ org_patterns = [
     path("settings/channels/<int:endpoint_id>/delete/", channel_views.channel_delete, name="settings_channel_delete"),
     path("settings/channels/<int:endpoint_id>/deliveries/<int:delivery_id>/redeliver/",
          channel_views.channel_redeliver, name="settings_channel_redeliver"),
+    path("settings/themes/", codeframe_views.editor, name="settings_themes"),
+    path("settings/themes/progress/", codeframe_views.progress, name="settings_themes_progress"),
+    path("settings/themes/add/", codeframe_views.add_theme, name="settings_themes_add"),
+    path("settings/themes/edit/", codeframe_views.edit_theme, name="settings_themes_edit"),
+    path("settings/themes/delete/", codeframe_views.delete_theme, name="settings_themes_delete"),
+    path("settings/themes/json/", codeframe_views.edit_json, name="settings_themes_json"),
+    path("settings/themes/default/", codeframe_views.restore_default, name="settings_themes_default"),
+    path("settings/themes/discover/", codeframe_views.discover, name="settings_themes_discover"),
+    path("settings/themes/discover/accept/", codeframe_views.accept, name="settings_themes_accept"),
+    path("settings/themes/discover/dismiss/", codeframe_views.dismiss, name="settings_themes_dismiss"),
 ]
