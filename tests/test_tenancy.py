@@ -80,7 +80,14 @@ def _objects(t: Any) -> dict[str, int]:
     save_codeframe(org=t.org, definition={**DEFAULT_CODEFRAME, "themes": [*DEFAULT_CODEFRAME["themes"], {
         "key": secret_theme, "label": {"zh-hans": "秘密", "zh-hant": "秘密", "en": "Secret"},
         "keywords": {"en": ["secret"]}}]})
+    from cxloop.segments.models import Persona, Segment
+
+    segment = Segment.objects.create(org=t.org, name={"en": "Secret segment"},
+                                     definition={"field": "account.tier", "op": "exists"})
+    persona = Persona.objects.create(org=t.org, name={"en": "Secret persona"}, initials="SP", segment=segment)
     return {
+        "segment_id": segment.pk,
+        "persona_id": persona.pk,
         "journey_id": journey.pk,
         "stage_id": stage.pk,
         "step_id": step.pk,

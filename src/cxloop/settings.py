@@ -43,6 +43,7 @@ INSTALLED_APPS = [
     "cxloop.cases",
     "cxloop.texts",
     "cxloop.journeys",
+    "cxloop.segments",
     "cxloop.demo",
     "cxloop.ops",
 ]

@@ -73,12 +73,19 @@ class Filters:
     interval: str = "month"
     group_by: str = DEFAULT_GROUP_BY  # a dimension, "account" or "contact.<attribute>"
     measure: str = "nps"  # the organisation's trend and breakdown: nps | csat | ces
+    segment: int | None = None  # a segment's id: only its members' responses
 
     def dimension_filters(self) -> dict[str, str]:
         return {name: value for name in DIMENSIONS if (value := getattr(self, name))}
 
     def contact(self) -> dict[str, str]:
-        return {self.attribute: self.value} if self.attribute and self.value else {}
+        """Contact filters: the attribute, and the segment under its reserved key (read from raw rows)."""
+        from cxloop.segments.members import SEGMENT_KEY
+
+        out = {self.attribute: self.value} if self.attribute and self.value else {}
+        if self.segment is not None:
+            out[SEGMENT_KEY] = str(self.segment)
+        return out
 
     def scope(self, org: Organization, survey_ids: Sequence[int]) -> explore.Scope:
         return explore.Scope(org, tuple(survey_ids), self.start, self.end, self.dimension_filters(), self.contact())

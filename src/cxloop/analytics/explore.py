@@ -32,7 +32,8 @@ RESPONSE_FIELDS = {"touchpoint": "touchpoint", "channel": "channel", "language":
 @dataclass(frozen=True)
 class Scope:
     """Which responses: some surveys of one organisation, local days ``start``..``end``, dimension
-    filters (touchpoint, channel, language, tier) and contact attributes."""
+    filters (touchpoint, channel, language, tier) and contact attributes (``segments.members.SEGMENT_KEY``:
+    a segment's members)."""
 
     org: Organization
     survey_ids: tuple[int, ...]
@@ -48,8 +49,13 @@ class Scope:
                      self.filters, self.contact)
 
 
-def _contact_filter(qs: QuerySet[Any], contact: Mapping[str, str], prefix: str) -> QuerySet[Any]:
+def _contact_filter(qs: QuerySet[Any], contact: Mapping[str, str], prefix: str, org_id: int) -> QuerySet[Any]:
+    from cxloop.segments.members import SEGMENT_KEY, response_filter
+
     for index, (attribute, value) in enumerate(sorted(contact.items())):
+        if attribute == SEGMENT_KEY:  # a segment (its id): its members' responses
+            qs = qs.filter(response_filter(org_id, value, prefix))
+            continue
         alias = f"cx_contact_{index}"
         qs = qs.annotate(**{alias: Cast(KeyTextTransform(attribute, f"{prefix}contact__attributes"),
                                         TextField())}).filter(**{alias: value})
@@ -67,7 +73,7 @@ def responses(scope: Scope, *, complete: bool = True) -> QuerySet[Response]:
             qs = qs.filter(account__isnull=True)
         else:
             qs = qs.filter(**{RESPONSE_FIELDS[name]: value})
-    return _contact_filter(qs, scope.contact, "")
+    return _contact_filter(qs, scope.contact, "", scope.org.pk)
 
 
 # --- score counts per account or contact attribute -------------------------------------------------

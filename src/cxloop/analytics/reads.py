@@ -1,5 +1,5 @@
 """Reading score counts exactly: clean rollup buckets, plus the raw answers of the days marked dirty;
-raw rows alone for what rollups do not carry (contact attributes); and comment search.
+raw rows alone for what rollups do not carry (contact attributes, segments); and comment search.
 
 ``counts`` reads the dirty markers first; then months from the month rows (when the caller's periods are
 months or the whole range) less the day rows of their dirty days, in one statement; other clean days from
@@ -217,7 +217,12 @@ def answers_in(query: CountQuery, first: date, last: date) -> QuerySet[Answer]:
             qs = qs.filter(response__account__isnull=True)
         else:
             qs = qs.filter(**{_RAW[name]: value})
+    from cxloop.segments.members import SEGMENT_KEY, response_filter
+
     for index, (attribute, value) in enumerate(sorted(query.contact.items())):
+        if attribute == SEGMENT_KEY:  # a segment (its id): its members' answers
+            qs = qs.filter(response_filter(query.org_id, value, "response__"))
+            continue
         alias = f"contact_attr_{index}"
         qs = qs.annotate(**{alias: Cast(KeyTextTransform(attribute, "response__contact__attributes"),
                                         TextField())}).filter(**{alias: value})

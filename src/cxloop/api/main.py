@@ -37,6 +37,7 @@ from cxloop.api.schemas import (
     TeamOut,
     TeamPatch,
 )
+from cxloop.api.segments import router as segment_router
 from cxloop.api.surveys import router as survey_router
 from cxloop.api.texts import router as text_router
 from cxloop.customers import queries as customer_queries
@@ -332,3 +333,4 @@ api.add_router("/", loop_router)
 api.add_router("/", text_router)
 api.add_router("/", journey_router)
 api.add_router("/", accounts_router)
+api.add_router("/", segment_router)

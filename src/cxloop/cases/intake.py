@@ -158,12 +158,15 @@ def see(response: Response, answers: list[Answer], today: date) -> Seen:
                          "arr": float(account.arr), "region": account.region, "industry": account.industry,
                          "external_id": account.external_id}
     comment = "\n".join(texts)[:COMMENT_LIMIT] or None
+    from cxloop.segments.members import labels_of  # the segments the contact is in now (ids and names)
+
     facts = rules_core.ResponseFacts(
         today=today, answers={a.question_key: _answer_value(a) for a in answers}, scores=scores,
         scores_by_type=by_type, embedded=dict(response.embedded or {}), touchpoint=response.touchpoint or None,
         channel=response.channel or None, language=response.language or None, survey_id=response.survey_id,
         survey_slug=response.survey.slug, contact=contact_facts, account=account_facts,
-        account_renewal=account.renewal_date if account is not None else None, comment=comment)
+        account_renewal=account.renewal_date if account is not None else None, comment=comment,
+        segments=labels_of(response.org_id, response.contact_id))
     return Seen(response, spec, answers, facts, _payload(response, answers, types, scores))
 
 

@@ -14,7 +14,8 @@ kind that decides which ops apply (see ``docs/rules.md`` for the full table):
 * ``value`` (text, a number, or a list of chosen options): ``answer.<question>``, ``embedded.<name>``,
   ``contact.<attr>``, ``account.<attr>``
 * ``label``: ``touchpoint``, ``channel``, ``language``, ``survey`` (id or slug), ``sentiment``
-* ``set``: ``segment``, ``theme``
+* ``set``: ``segment`` (the contact's segments, each by id and name: ``in [12]`` or ``in ["Enterprise"]``),
+  ``theme``
 * ``text``: ``comment``
 
 Missing values: a leaf on a missing value (absent, None, blank text, an empty list) is false for every op
@@ -621,9 +622,9 @@ class _Parser:
                 self.add(path, f"{show(raw)} is not a number ('{name}' {op} needs one)")
                 return None
             return raw
-        if name == "survey" and isinstance(raw, int) and not isinstance(raw, bool):
-            if raw <= 0:
-                self.add(path, f"a survey id must be a positive whole number, not {raw}")
+        if name in ("survey", "segment") and isinstance(raw, int) and not isinstance(raw, bool):
+            if raw <= 0:  # a survey or segment named by its id
+                self.add(path, f"a {name} id must be a positive whole number, not {raw}")
                 return None
             return raw
         if kind in ("label", "set", "text") or op in ("contains", "not_contains"):

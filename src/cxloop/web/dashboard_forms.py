@@ -23,7 +23,7 @@ from cxloop.surveys.models import Channel, Survey
 MAX_DAYS = 5 * 366  # the longest range a page computes
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 INTERVALS = [("month", _("Month")), ("week", _("Week"))]
-COMMON = ("from", "to", "touchpoint", "channel", "language", "tier", "attr", "value")
+COMMON = ("from", "to", "touchpoint", "channel", "language", "tier", "attr", "value", "segment")
 
 
 def touchpoints(org: Organization) -> list[str]:
@@ -71,6 +71,7 @@ class FilterForm(forms.Form):
     tier = forms.ChoiceField(label=_("Account tier"), required=False)
     attr = forms.ChoiceField(label=_("Contact attribute"), required=False)
     value = forms.CharField(label=_("Attribute value"), required=False, max_length=200)
+    segment = forms.TypedChoiceField(label=_("Segment"), required=False, coerce=int, empty_value=None)
 
     def __init__(self, data: Any, *, org: Organization, today: date | None = None, **kwargs: Any) -> None:
         self.today = today or dashboard.default_range()[1]
@@ -87,6 +88,9 @@ class FilterForm(forms.Form):
         self.fields["tier"].choices = everything + list(Tier.choices)  # type: ignore[attr-defined]
         self.attributes = explore.contact_attribute_names(org)
         self.fields["attr"].choices = [("", "—")] + [(a, a) for a in self.attributes]  # type: ignore[attr-defined]
+        from cxloop.segments.queries import segment_choices
+
+        self.fields["segment"].choices = [("", _("All contacts")), *segment_choices(org)]  # type: ignore[attr-defined]
 
     def group_choices(self) -> list[tuple[str, str]]:
         return ([(d, dashboard.dimension_label(d)) for d in (*dashboard.DIMENSIONS, *dashboard.RAW_GROUPS)]
@@ -110,7 +114,7 @@ class FilterForm(forms.Form):
         return dashboard.Filters(
             start=d["from"], end=d["to"], touchpoint=d.get("touchpoint") or "", channel=d.get("channel") or "",
             language=d.get("language") or "", tier=d.get("tier") or "", attribute=d.get("attr") or "",
-            value=d.get("value") or "", **extra)
+            value=d.get("value") or "", segment=d.get("segment"), **extra)
 
     @property
     def query_data(self) -> QueryDict:

@@ -128,8 +128,10 @@ def survey_detail(request: HttpRequest, actor: Actor, survey_id: int) -> HttpRes
     if actor.can(ANALYSE):
         from cxloop.exports.services import direct_limit
         from cxloop.web.export_views import ExportForm
+        from cxloop.web.segment_forms import SegmentInviteForm
 
-        context.update(export_form=ExportForm(), direct_limit=direct_limit())
+        context.update(export_form=ExportForm(), direct_limit=direct_limit(),
+                       segment_invite_form=SegmentInviteForm(org=actor.org))
     return render(request, "web/survey_detail.html", context)
 
 
