@@ -17,6 +17,9 @@ a release breaks report export (导出失败/超时/乱码). Accounts using the 
 ``Account.attributes["modules"]`` contains "reporting") raise many more support tickets with
 category "export", their support CSAT and NPS drop, and comments about export spike; a fix ships in
 month 20 and by month 22 everything is back to baseline, with a few thank-you comments.
+
+Every response names a touchpoint of one of the two journey maps (``demo.journeys``: "B2B 采购到续约 Purchase to
+renewal" and "技术支持请求 Support request"); in months 18–19 report export is their emotion curves' low point.
 """
 
 from __future__ import annotations
@@ -32,9 +35,11 @@ from cxloop.core.survey_templates import template
 from cxloop.demo import content
 from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
 from cxloop.demo.invitations import create_invitations
+from cxloop.demo.journeys import create_journeys
 from cxloop.demo.loop import create_loop
 from cxloop.demo.people import create_accounts, create_contacts
 from cxloop.demo.responses import create_responses
+from cxloop.demo.segments import create_segments_and_personas
 from cxloop.demo.timeline import Timeline, build_timeline
 from cxloop.orgs.models import Organization, Team, User
 from cxloop.orgs.services import add_member, save_team
@@ -84,6 +89,12 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         texts.analyse_all(org)  # language, sentiment and themes of every comment (bulk-written, past the worker)
         n_rules, n_cases = create_loop(org, part_rng(seed, "loop"), staff.teams, timeline,
                                        now=aware(timeline.today, time(8, 30)))
+        # The touchpoints the responses name, and the two journey maps over them (no random draws).
+        create_journeys(org, staff.teams, actor=staff.teams["cx"].lead,
+                        at=aware(timeline.start - timedelta(days=30), time(10, 0)))
+        # Segments over the contacts and their behaviour, and the personas built on them (read responses and cases).
+        create_segments_and_personas(org, part_rng(seed, "segments"), actor=staff.teams["cx"].lead,
+                                     at=aware(timeline.today, time(9, 0)))
         # The responses were bulk-written, past the capture paths' dirty markers: build their rollups.
         rollups.rebuild(survey_ids=[published.survey.pk for published in surveys.values()])
     return DemoStats(

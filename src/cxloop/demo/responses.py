@@ -8,6 +8,9 @@ questions the respondent was shown are answered (display logic), and every requi
 ``survey_spec.validate_answers`` accepts each complete response. About 3 % of the responses to the
 multi-page surveys are partial: the respondent left after the first page.
 
+Each response names a touchpoint finer than its survey's (the product area, the support channel, the onboarding
+milestone, the lifecycle moment: ``demo.journeys.touchpoint_for``), drawn from a stream of its own.
+
 Written in batches of ``BATCH_SIZE`` so that the large size streams without holding everything.
 """
 
@@ -29,6 +32,7 @@ from django.db import connection
 from cxloop.core.survey_answers import AnswerRow
 from cxloop.demo import comments, content
 from cxloop.demo.base import BATCH_SIZE, ContactInfo, PublishedSurvey, Scale, aware, part_rng, weighted
+from cxloop.demo.journeys import touchpoint_for
 from cxloop.demo.timeline import Month, Timeline, app_version, day_weight
 from cxloop.orgs.models import Organization
 from cxloop.surveys.models import Answer, Response, ResponseStatus
@@ -299,6 +303,9 @@ class _Context:
     seen: set[tuple[int, str, datetime]] = field(default_factory=set)
     ticket_seq: int = 0
     ticket_month: str = ""
+    # The touchpoint each response names is drawn from its own stream, so every answer stays what it was.
+    touch: random.Random = field(default_factory=random.Random)
+    topic: str = ""  # what the comment of the response being built is mainly about ("" without a comment)
 
     def __post_init__(self) -> None:
         self.last_answer = {s: {} for s in self.keys}
@@ -316,7 +323,8 @@ def create_responses(
     constants = volume_constants(scale, timeline, contacts)
     forms = {key: _Form.of(key, published) for key, published in surveys.items()}
     contexts = [
-        _Context(org_id=org.pk, rng=part_rng(seed, name), timeline=timeline, keys=keys, forms=forms)
+        _Context(org_id=org.pk, rng=part_rng(seed, name), timeline=timeline, keys=keys, forms=forms,
+                 touch=part_rng(seed, f"touchpoints:{name}"))
         for name, keys in STREAMS
     ]
     writer = _Writer()
@@ -396,7 +404,11 @@ def _seconds(rng: random.Random, survey: str, answers: Answers, *, partial: bool
 def _build(ctx: _Context, survey: str, contact: ContactInfo, day: date, *, defect: bool) -> _Draft:
     rng = ctx.rng
     at = _timestamp(ctx, contact, survey, day)
+    ctx.topic = ""
     answers, embedded = BUILDERS[survey](ctx, contact, day, defect)
+    help_used = next((a.choices for a in answers if a.key == "help_used"), ())
+    comment = " ".join(a.text for a in answers if a.text and a.key != "help_used")
+    touchpoint = touchpoint_for(ctx.touch, survey, ctx.topic, contact, embedded, help_used, comment)
     form = ctx.forms[survey]
     survey_row = form.published.survey
     channels = content.CHANNELS[survey][contact.language]
@@ -418,7 +430,7 @@ def _build(ctx: _Context, survey: str, contact: ContactInfo, day: date, *, defec
         last_page=0 if partial else form.last_page,
         channel=channel,
         language=contact.language,
-        touchpoint=survey_row.touchpoint,
+        touchpoint=touchpoint,  # finer than the survey's own (see demo.journeys)
         embedded=embedded,
     )
     return _Draft(at, response, answers)
@@ -518,6 +530,7 @@ def _nps(ctx: _Context, contact: ContactInfo, day: date, _defect: bool) -> tuple
         if not topic and sentiment == "pos" and _post_fix_thanks(ctx, contact, day, 0.35):
             topic = "export_fixed"
         topic = topic or comments.pick(rng, comments.TOPIC_WEIGHTS["nps"][sentiment])
+        ctx.topic = topic
         second = _other_topic(rng, comments.MIX_POSITIVE, topic)
         text = _comment(rng, contact, sentiment, topic, second, _agent(rng, contact.language)[0])
         answers.append(AnswerRow(_nps_reason_key(score), text=text))
@@ -578,6 +591,7 @@ def _csat(ctx: _Context, contact: ContactInfo, day: date, defect: bool) -> tuple
         else:
             topic = issue if (defect and rng.random() < 0.6) else support
             second = "staff_attitude" if topic.startswith("export") else "resolution"
+        ctx.topic = topic
         text = _comment(rng, contact, sentiment, topic, second, agent)
         # Praise answers "what went well?" (shown from a 3 on: positive comments come with a 4 or 5);
         # complaints and mixed feelings answer "what could we have done better?".
@@ -643,7 +657,7 @@ def _ces(ctx: _Context, contact: ContactInfo, day: date, _defect: bool) -> tuple
         sentiment, chance = ("mix" if score == 5 and rng.random() < 0.3 else "pos"), 0.35
     text = ""
     if rng.random() < chance:
-        topic = comments.pick(rng, comments.TOPIC_WEIGHTS["ces"][sentiment])
+        topic = ctx.topic = comments.pick(rng, comments.TOPIC_WEIGHTS["ces"][sentiment])
         second = _other_topic(rng, (("onboarding", 1.0), ("usability", 1.0), ("staff_attitude", 0.6)), topic)
         csm = "Emily Carter" if contact.language == "en" else rng.choice(content.CSM_NAMES[:1] + content.CSM_NAMES[2:])
         text = _comment(rng, contact, sentiment, topic, second, csm)
@@ -675,7 +689,7 @@ def _usability_comment(
     topic = ""
     if contact.account.reporting and sentiment != "pos" and rng.random() < 0.6 * intensity:
         topic = "export_defect"
-    topic = topic or comments.pick(rng, comments.TOPIC_WEIGHTS["product"][sentiment])
+    topic = ctx.topic = topic or comments.pick(rng, comments.TOPIC_WEIGHTS["product"][sentiment])
     second = _other_topic(rng, comments.MIX_POSITIVE, topic)
     return AnswerRow(key, text=_comment(rng, contact, sentiment, topic, second, _agent(rng, contact.language)[0]))
 
@@ -778,7 +792,7 @@ def _acsi(ctx: _Context, contact: ContactInfo, day: date, _defect: bool) -> tupl
         topic = ""
         if intensity > 0.02 and sentiment != "pos" and rng.random() < 0.8 * intensity:
             topic = "export_defect"
-        topic = topic or comments.pick(rng, comments.TOPIC_WEIGHTS["nps"][sentiment])
+        topic = ctx.topic = topic or comments.pick(rng, comments.TOPIC_WEIGHTS["nps"][sentiment])
         second = _other_topic(rng, comments.MIX_POSITIVE, topic)
         text = _comment(rng, contact, sentiment, topic, second, _agent(rng, contact.language)[0])
         answers.append(AnswerRow("acsi_comment", text=text))

@@ -80,7 +80,9 @@ class Step(models.Model):
     """A touchpoint in a stage, with the blueprint lanes people write."""
 
     stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="steps")
-    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.PROTECT, related_name="steps")
+    # RESTRICT, not PROTECT: a touchpoint on a journey cannot be deleted on its own, but an organisation (and with
+    # it its journeys and touchpoints) can
+    touchpoint = models.ForeignKey(Touchpoint, on_delete=models.RESTRICT, related_name="steps")
     position = models.PositiveIntegerField(default=0)
     actions = models.TextField(_("customer actions"), blank=True)
     frontstage = models.TextField(_("frontstage"), blank=True)
