@@ -65,6 +65,7 @@ def test_two_complete_journeys(demo: Demo) -> None:
     assert len(demo.journeys) == 2
     for journey in demo.journeys:
         assert set(journey.name) == set(LANGUAGES) and journey.description
+        assert journey.personas.exists()  # whose journey it is
         stages = list(Stage.objects.filter(journey=journey))
         assert len(stages) >= 6
         assert all(set(stage.name) == set(LANGUAGES) for stage in stages)

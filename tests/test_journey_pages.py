@@ -274,3 +274,29 @@ def test_api_build_a_journey_and_read_live_numbers(built: dict[str, Any], tenant
     stolen = api_client.call("POST", f"/api/v1/journeys/{theirs}/steps", other,
                              {"stage": their_stage, "touchpoint": built["export"].pk})
     assert stolen.status_code == 404
+
+
+def test_journeys_are_linked_to_personas(built: dict[str, Any], tenant_a: Any, tenant_b: Any,
+                                         api_client: Any) -> None:
+    from cxloop.segments.models import Persona
+
+    j = built["journey"]
+    mine = Persona.objects.create(org=tenant_a.org, name={"zh-hans": "运营分析师", "en": "Operations analyst"},
+                                  initials="OA")
+    theirs = Persona.objects.create(org=tenant_b.org, name={"en": "Their persona"}, initials="TP")
+    owner = _client(tenant_a.owner)
+    assert _edit(owner, tenant_a, j, op="personas", personas=[mine.pk]).status_code == 302
+    assert list(j.personas.values_list("pk", flat=True)) == [mine.pk]
+    page = _client(tenant_a.viewer).get(f"/o/{tenant_a.org.slug}/journeys/{j.pk}/")
+    assert "Operations analyst" in page.content.decode()
+    refused = _edit(owner, tenant_a, j, op="personas", personas=[mine.pk, theirs.pk])
+    assert refused.status_code == 404 and list(j.personas.values_list("pk", flat=True)) == [mine.pk]
+    assert _edit(owner, tenant_a, j, op="personas").status_code == 302 and not j.personas.exists()  # none ticked
+    key = tenant_a.keys["owner"]
+    made = api_client.call("POST", "/api/v1/journeys", key, {"name": "Onboarding", "personas": [mine.pk]})
+    assert made.status_code == 201 and [p["id"] for p in made.json()["personas"]] == [mine.pk]
+    before = Journey.objects.filter(org=tenant_a.org).count()
+    bad = api_client.call("POST", "/api/v1/journeys", key, {"name": "X", "personas": [theirs.pk]})
+    assert bad.status_code == 404 and Journey.objects.filter(org=tenant_a.org).count() == before
+    changed = api_client.call("PUT", f"/api/v1/journeys/{j.pk}", key, {"name": "Renamed", "personas": [mine.pk]})
+    assert changed.status_code == 200 and changed.json()["personas"][0]["name"]["en"] == "Operations analyst"

@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
@@ -68,6 +69,7 @@ def journey_out(j: Journey, language: str, numbers: live.JourneyLive | None = No
         stages.append({"id": stage.pk, "position": stage.position, "name": stage.name,
                        "description": stage.description, "steps": items})
     body: dict[str, Any] = {"id": j.pk, "name": j.name, "description": j.description,
+                            "personas": [{"id": p.pk, "name": p.name} for p in j.personas.order_by("pk")],
                             "updated_at": j.updated_at.isoformat(), "stages": stages}
     if numbers is not None:
         body["from"], body["to"] = numbers.start.isoformat(), numbers.end.isoformat()
@@ -145,13 +147,17 @@ def get_journey(request: HttpRequest, journey_id: int, params: Query[JourneyPara
 class JourneyIn(Schema):
     name: Any = None
     description: str = ""
+    personas: list[int] | None = None  # persona ids; omitted: unchanged
 
 
 @router.post("/journeys", response={201: dict[str, Any], **ERRORS}, summary="Create a journey")
 def create_journey(request: HttpRequest, body: JourneyIn, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(ANALYSE)
-    j = journeys.save_journey(org=a.org, name=body.name, description=body.description, actor=a.user)
+    with transaction.atomic():  # a refused persona leaves no journey behind
+        j = journeys.save_journey(org=a.org, name=body.name, description=body.description, actor=a.user)
+        if body.personas is not None:
+            journeys.set_personas(journey=j, persona_ids=body.personas, actor=a.user)
     return Status(201, journey_out(j, _language(request)))
 
 
@@ -160,7 +166,11 @@ def update_journey(request: HttpRequest, journey_id: int, body: JourneyIn, org: 
     a = caller(request, org)
     j = queries.journey(a.org, journey_id)
     a.require(ANALYSE)
-    journeys.save_journey(org=a.org, journey=j, name=body.name, description=body.description, actor=a.user)
+    with transaction.atomic():
+        journeys.save_journey(org=a.org, journey=j, name=body.name, description=body.description, actor=a.user)
+        if body.personas is not None:
+            journeys.set_personas(journey=j, persona_ids=body.personas, actor=a.user)
+    j.refresh_from_db()
     return journey_out(j, _language(request))
 
 

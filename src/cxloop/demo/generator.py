@@ -35,7 +35,7 @@ from cxloop.core.survey_templates import template
 from cxloop.demo import content
 from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
 from cxloop.demo.invitations import create_invitations
-from cxloop.demo.journeys import create_journeys
+from cxloop.demo.journeys import create_journeys, link_personas
 from cxloop.demo.loop import create_loop
 from cxloop.demo.people import create_accounts, create_contacts
 from cxloop.demo.responses import create_responses
@@ -95,6 +95,7 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         # Segments over the contacts and their behaviour, and the personas built on them (read responses and cases).
         create_segments_and_personas(org, part_rng(seed, "segments"), actor=staff.teams["cx"].lead,
                                      at=aware(timeline.today, time(9, 0)))
+        link_personas(org, actor=staff.teams["cx"].lead)
         # The responses were bulk-written, past the capture paths' dirty markers: build their rollups.
         rollups.rebuild(survey_ids=[published.survey.pk for published in surveys.values()])
     return DemoStats(

@@ -546,3 +546,23 @@ def touchpoint_for(rng: random.Random, survey: str, topic: str, contact: Contact
             return "mobile_app"
         return _pick(rng, PRODUCT.get(topic, PRODUCT[""]))
     return _pick(rng, RELATIONSHIP.get(topic, RELATIONSHIP[""]))  # nps, acsi
+
+
+# Whose journeys: persona names (English) per journey, in journey order.
+JOURNEY_PERSONAS: tuple[tuple[str, ...], ...] = (
+    ("Enterprise IT lead", "Onboarding project lead", "Small business owner"),
+    ("Operations analyst", "Enterprise IT lead"),
+)
+
+
+def link_personas(org: Organization, *, actor: User | None = None) -> int:
+    """Link the demo's personas to the journeys they walk (after both exist); returns the links made."""
+    from cxloop.segments.models import Persona
+
+    personas = {str(p.name.get("en", "")): p.pk for p in Persona.objects.filter(org=org)}
+    links = 0
+    for journey, names in zip(Journey.objects.filter(org=org).order_by("pk"), JOURNEY_PERSONAS, strict=False):
+        ids = [personas[name] for name in names if name in personas]
+        journeys.set_personas(journey=journey, persona_ids=ids, actor=actor)
+        links += len(ids)
+    return links

@@ -53,6 +53,7 @@ class Journey(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="journeys")
     name = models.JSONField(default=dict)
     description = models.TextField(_("description"), blank=True)
+    personas = models.ManyToManyField("segments.Persona", blank=True, related_name="journeys")  # whose journey
     created_at = models.DateTimeField(default=timezone.now)
     updated_at = models.DateTimeField(default=timezone.now)
 

@@ -289,3 +289,18 @@ def link_survey(*, touchpoint: Touchpoint, survey: Any, actor: User | None = Non
         survey.touchpoint = touchpoint.key
         survey.save(update_fields=["touchpoint"])
         audit("touchpoint.survey_linked", org=touchpoint.org, actor=actor, target=f"{touchpoint.key}:{survey.pk}")
+
+
+def set_personas(*, journey: Journey, persona_ids: Any, actor: User | None = None) -> None:
+    """The personas whose journey this is (the organisation's only; unknown ids are refused, nothing changes)."""
+    from cxloop.segments.models import Persona
+
+    if not isinstance(persona_ids, list | tuple) or not all(isinstance(i, int) for i in persona_ids):
+        raise JourneyError("personas: a list of persona ids", field="personas")
+    found = list(Persona.objects.filter(org_id=journey.org_id, pk__in=persona_ids))
+    if len(found) != len(set(persona_ids)):
+        raise JourneyError("personas: no such persona in this organisation", field="personas", status=404)
+    with transaction.atomic():
+        journey.personas.set(found)
+        _touch(journey)
+        audit("journey.personas_set", org=journey.org, actor=actor, target=str(journey.pk))

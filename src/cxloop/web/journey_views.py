@@ -22,6 +22,7 @@ from cxloop.journeys import services as journeys
 from cxloop.journeys.models import Journey
 from cxloop.orgs.access import ANALYSE, READ, Actor
 from cxloop.orgs.services import ServiceError
+from cxloop.segments.models import Persona
 from cxloop.surveys import queries as survey_queries
 from cxloop.web import journey_forms as forms
 from cxloop.web.decorators import org_page
@@ -77,10 +78,11 @@ def _curve(j: live.JourneyLive, language: str) -> str:
 def journey_map(request: HttpRequest, actor: Actor, journey_id: int) -> HttpResponse:
     journey = queries.journey(actor.org, journey_id)
     form = forms.PeriodForm(request.GET)
-    context = _context(actor, journey=journey, form=form, changes={})
+    language = _language(request)
+    context = _context(actor, journey=journey, form=form, changes={},
+                       personas=[(p, p.label(language)) for p in journey.personas.order_by("pk")])
     if not form.is_valid():
         return render(request, "web/journeys/map.html", context, status=400)
-    language = _language(request)
     now = live.live(journey, *form.period(), language)
     context["data"] = now
     other = form.compared()
@@ -120,7 +122,9 @@ def _edit_context(actor: Actor, journey: Journey, language: str, **more: Any) ->
                         initial=forms.JourneyForm.initial_of(journey.name, description=journey.description)),
                     stage_form=more.pop("stage_form", None) or forms.StageForm(auto_id=STAGE_IDS),
                     touchpoints=[(t, live.label_of(t.name, language)) for t in queries.touchpoints(actor.org)],
-                    stages=[(stage, label) for stage, label, _steps in shape], **more)
+                    stages=[(stage, label) for stage, label, _steps in shape],
+                    personas=[(p, p.label(language)) for p in Persona.objects.filter(org=actor.org).order_by("pk")],
+                    linked={p.pk for p in journey.personas.all()}, **more)
 
 
 @org_page(ANALYSE)
@@ -168,6 +172,10 @@ def _apply(actor: Actor, journey: Journey, op: str, data: Any) -> str:
     if op == "delete_journey":
         journeys.delete_journey(journey=journey, actor=user)
         return ""
+    if op == "personas":
+        journeys.set_personas(journey=journey, persona_ids=[_int(v, "personas") for v in data.getlist("personas")],
+                              actor=user)
+        return "#personas"
     if op == "add_stage":
         new_stage = forms.StageForm(data, auto_id=STAGE_IDS)
         if not new_stage.is_valid():
