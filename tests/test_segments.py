@@ -616,3 +616,34 @@ def test_another_organisation_gets_404_everywhere(tenant_a: Any, tenant_b: Any, 
         "field"] == "segment"
     assert Segment.objects.filter(org=org).count() == 1 and Persona.objects.get(pk=persona.pk).name["en"] == \
         "Enterprise IT lead"
+
+
+def test_recurring_distribution_targets_a_segment(tenant_a: Any, tenant_b: Any, people: Any) -> None:
+    """A recurring audience may name segments: each wave invites their members only; another organisation's
+    segment, or one that does not exist, is refused naming audience.segment."""
+    from cxloop.surveys import distributions
+    from cxloop.surveys.models import SurveyInvitation
+    from cxloop.surveys.services import SurveyError
+
+    org = tenant_a.org
+    survey = _survey(org, DEFINITION, "Relationship")
+    segment = seg.save_segment(org=org, name="Everyone in 华东", definition={
+        "field": "account.region", "op": "=", "value": "华东"})
+    d = distributions.create_recurring(survey=survey, name="华东, quarterly", audience={"segment": [segment.pk]},
+                                       every_days=90)
+    assert d.audience == {"segment": [str(segment.pk)]}
+    distributions.run_distribution(d)
+    invited = set(SurveyInvitation.objects.filter(distribution=d).values_list("contact__external_id", flat=True))
+    assert invited == {"big_dm", "big_user", "mid_user", "smb_owner"}
+    theirs = seg.save_segment(org=tenant_b.org, name="Theirs", definition={"field": "account.tier", "op": "exists"})
+    for bad in ([theirs.pk], [999999]):
+        with pytest.raises(SurveyError) as refused:
+            distributions.create_recurring(survey=survey, name="x", audience={"segment": bad}, every_days=30)
+        assert refused.value.field == "audience.segment"
+    client = _client(tenant_a.owner)
+    page = client.get(f"/o/{org.slug}/surveys/{survey.pk}/").content.decode()
+    assert 'name="segment"' in page and "Everyone in 华东" in page
+    made = client.post(f"/o/{org.slug}/surveys/{survey.pk}/recurring/", {
+        "name": "Via the page", "every_days": 30, "sample_percent": 100, "segment": [segment.pk]})
+    assert made.status_code == 302
+    assert survey.distributions.get(name="Via the page").audience == {"segment": [str(segment.pk)]}

@@ -29,14 +29,29 @@ AUDIENCE_FIELDS = {
 }
 
 
-def clean_audience(audience: Mapping[str, Any]) -> dict[str, list[str]]:
+SEGMENT = "segment"  # members of any of these segments (ids of the organisation's segments)
+
+
+def clean_audience(audience: Mapping[str, Any], org: Organization | None = None) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
     for name, values in audience.items():
-        if name not in AUDIENCE_FIELDS:
-            raise SurveyError(f"audience.{name}: unknown; use {', '.join(AUDIENCE_FIELDS)}", field=f"audience.{name}")
-        if isinstance(values, str):
-            values = [v.strip() for v in values.split(",")]
+        if name not in AUDIENCE_FIELDS and name != SEGMENT:
+            raise SurveyError(f"audience.{name}: unknown; use {', '.join([*AUDIENCE_FIELDS, SEGMENT])}",
+                              field=f"audience.{name}")
+        if isinstance(values, str | int):
+            values = [v.strip() for v in str(values).split(",")]
         cleaned = [str(v).strip() for v in values if str(v).strip()]
+        if name == SEGMENT:
+            from cxloop.segments.models import Segment
+
+            known = {str(pk) for pk in Segment.objects.filter(org=org).values_list("pk", flat=True)} if org else set()
+            bad = [v for v in cleaned if v not in known]
+            if bad:
+                raise SurveyError(f"audience.segment: no segment {', '.join(bad)} in this organisation",
+                                  field="audience.segment")
+            if cleaned:
+                out[name] = cleaned
+            continue
         allowed = AUDIENCE_FIELDS[name][1]
         bad = [v for v in cleaned if allowed is not None and v not in allowed]
         if bad:
@@ -50,6 +65,14 @@ def clean_audience(audience: Mapping[str, Any]) -> dict[str, list[str]]:
 def audience_contacts(org: Organization, audience: Mapping[str, list[str]]) -> QuerySet[Contact]:
     qs = Contact.objects.filter(org=org, unsubscribed_at__isnull=True).exclude(email="")
     for name, values in audience.items():
+        if name == SEGMENT:
+            from cxloop.segments.members import member_ids
+
+            within = Q()
+            for value in values:
+                within |= Q(pk__in=member_ids(org.pk, value))
+            qs = qs.filter(within)
+            continue
         qs = qs.filter(**{f"{AUDIENCE_FIELDS[name][0]}__in": values})
     return qs.order_by("pk")
 
@@ -66,7 +89,8 @@ def create_recurring(*, survey: Survey, name: str, audience: Mapping[str, Any], 
     with transaction.atomic():
         distribution = Distribution.objects.create(
             org=survey.org, survey=survey, name=name.strip()[:200], channel=Channel.EMAIL,
-            touchpoint=touchpoint or survey.touchpoint, audience=clean_audience(audience), every_days=every_days,
+            touchpoint=touchpoint or survey.touchpoint, audience=clean_audience(audience, survey.org),
+            every_days=every_days,
             sample_percent=sample_percent, next_run_at=first_run_at or timezone.now(),
         )
         audit("distribution.created", org=survey.org, actor=actor, target=distribution.name)

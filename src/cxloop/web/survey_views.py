@@ -4,14 +4,15 @@ QR code, versions, recent responses), publish/close, edit the definition as code
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST, require_safe
 
 from cxloop.core import survey_spec, survey_templates
@@ -121,7 +122,7 @@ def survey_detail(request: HttpRequest, actor: Actor, survey_id: int) -> HttpRes
         "widget_origin": settings.BASE_URL,
         "funnel": _funnel(survey),
         "recurring": survey.distributions.filter(every_days__isnull=False).order_by("pk"),
-        "recurring_form": RecurringForm(),
+        "recurring_form": RecurringForm(org=actor.org),
         "close_form": CloseDateForm(initial={"close_at": survey.close_at}),
         "languages": survey_spec.parse(survey.draft).languages if survey.draft else (),
     }
@@ -246,13 +247,23 @@ class RecurringForm(forms.Form):
     stakeholder_role = forms.MultipleChoiceField(label=gettext_lazy("Stakeholder role"), required=False,
                                                  widget=forms.CheckboxSelectMultiple)
     region = forms.CharField(label=gettext_lazy("Regions (comma-separated)"), required=False, max_length=400)
+    segment = forms.MultipleChoiceField(label=gettext_lazy("Segments (members of any)"), required=False,
+                                        widget=forms.CheckboxSelectMultiple)
 
-    def __init__(self, *args: object, **kwargs: object) -> None:
+    def __init__(self, *args: Any, org: Any = None, **kwargs: Any) -> None:
         from cxloop.customers.models import StakeholderRole, Tier
+        from cxloop.segments.models import Segment
 
-        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        super().__init__(*args, **kwargs)
         self.fields["tier"].choices = Tier.choices  # type: ignore[attr-defined]
         self.fields["stakeholder_role"].choices = StakeholderRole.choices  # type: ignore[attr-defined]
+        language = get_language() or "en"
+        segments = Segment.objects.filter(org=org).order_by("pk") if org is not None else Segment.objects.none()
+        self.fields["segment"].choices = [  # type: ignore[attr-defined]
+            (str(s.pk), survey_spec.localise(s.name, language, "en") if isinstance(s.name, dict) else str(s.name))
+            for s in segments]
+        if not self.fields["segment"].choices:  # type: ignore[attr-defined]
+            del self.fields["segment"]
 
 
 @require_POST
@@ -261,10 +272,11 @@ def survey_recurring_new(request: HttpRequest, actor: Actor, survey_id: int) -> 
     from cxloop.surveys import distributions
 
     survey = queries.survey(actor.org, survey_id)
-    form = RecurringForm(request.POST)
+    form = RecurringForm(request.POST, org=actor.org)
     if form.is_valid():
         data = form.cleaned_data
-        audience = {"tier": data["tier"], "stakeholder_role": data["stakeholder_role"], "region": data["region"]}
+        audience = {"tier": data["tier"], "stakeholder_role": data["stakeholder_role"], "region": data["region"],
+                    "segment": data.get("segment") or []}
         try:
             distributions.create_recurring(survey=survey, name=data["name"], audience=audience,
                                            every_days=data["every_days"], sample_percent=data["sample_percent"],
