@@ -44,6 +44,7 @@ INSTALLED_APPS = [
     "cxloop.texts",
     "cxloop.journeys",
     "cxloop.segments",
+    "cxloop.behaviour",
     "cxloop.demo",
     "cxloop.ops",
 ]

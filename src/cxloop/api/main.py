@@ -17,6 +17,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from cxloop.api.accounts import router as accounts_router
 from cxloop.api.analytics import router as analytics_router
 from cxloop.api.auth import AUTH, actor
+from cxloop.api.events import router as events_router
 from cxloop.api.exports import router as export_router
 from cxloop.api.journeys import router as journey_router
 from cxloop.api.loop import router as loop_router
@@ -334,3 +335,4 @@ api.add_router("/", text_router)
 api.add_router("/", journey_router)
 api.add_router("/", accounts_router)
 api.add_router("/", segment_router)
+api.add_router("/", events_router)

@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from cxloop.web import (
     account_views,
@@ -52,6 +52,9 @@ org_patterns = [
     path("journeys/<int:journey_id>/map.svg", journey_views.journey_svg_export, name="journey_svg"),
     path("journeys/<int:journey_id>/edit/", journey_views.journey_edit, name="journey_edit"),
     path("journeys/<int:journey_id>/steps/<int:step_id>/", journey_views.journey_step, name="journey_step"),
+    path("behaviour/funnels/", include("cxloop.web.funnel_urls")),
+    path("behaviour/events/", include("cxloop.web.event_urls")),
+    path("behaviour/", include("cxloop.web.ux_urls")),
     path("touchpoints/", journey_views.touchpoint_list, name="touchpoints"),
     path("touchpoints/<int:touchpoint_id>/", journey_views.touchpoint_detail, name="touchpoint"),
     path("segments/", segment_views.segment_list, name="segments"),
