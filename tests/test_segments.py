@@ -257,6 +257,52 @@ def test_behaviour_never_answered_onboarding_latest_nps_and_open_cases(tenant_a:
         "big_dm", "big_user", "north_user", "smb_owner", "loner"}
 
 
+def test_behaviour_from_events_trial_users_who_never_finished_onboarding(tenant_a: Any, tenant_b: Any,
+                                                                         people: Any) -> None:
+    from cxloop.behaviour import ingest
+
+    org = tenant_a.org
+    now = timezone.now()
+
+    def ev(name: str, who: str, days_ago: float, touchpoint: str = "") -> dict[str, Any]:
+        return {"event": name, "timestamp": (now - timedelta(days=days_ago)).isoformat(), "contact": who,
+                "touchpoint": touchpoint}
+
+    result = ingest.ingest(org, [
+        ev("signed_up", "big_user", 40), ev("onboarding_completed", "big_user", 38),
+        ev("signed_up", "mid_user", 20), ev("workspace_created", "mid_user", 19, "onboarding"),
+        ev("signed_up", "smb_owner", 200),
+        ev("page_view", "north_user", 1, "pricing"), ev("page_view", "north_user", 2, "pricing"),
+        {"event": "signed_up", "timestamp": now.isoformat(), "anonymous_id": "visitor-1"},  # belongs to no contact
+    ])
+    assert result.stored == 8
+    # the same contact external id in another organisation does not count here
+    _contact(tenant_b.org, "loner")
+    assert ingest.ingest(tenant_b.org, [ev("signed_up", "loner", 1)]).stored == 1
+    never_finished = {"all": [
+        {"field": "behaviour.events", "event": "signed_up", "op": ">=", "value": 1},
+        {"field": "behaviour.events", "event": "onboarding_completed", "op": "=", "value": 0},
+    ]}
+    assert _who(org, never_finished) == {"mid_user", "smb_owner"}
+    assert _who(org, {"field": "behaviour.events", "event": "signed_up", "op": ">=", "value": 1,
+                      "days": 30}) == {"mid_user"}
+    assert _who(org, {"field": "behaviour.events", "op": ">=", "value": 2}) == {"big_user", "mid_user", "north_user"}
+    assert _who(org, {"field": "behaviour.events", "touchpoint": "pricing", "op": "between", "value": [2, 2]}) == {
+        "north_user"}
+    assert _who(org, {"field": "behaviour.last_event_days", "op": ">", "value": 30}) == {"big_user", "smb_owner"}
+    assert _who(org, {"field": "behaviour.last_event_days", "event": "signed_up", "op": "<=", "value": 30}) == {
+        "mid_user"}
+    assert _who(org, {"field": "behaviour.last_event_days", "op": "not_exists"}) == {"big_dm", "loner"}
+    assert core.describe(core.parse(never_finished), "en") == (
+        "Contacts where events (event “signed_up”) is at least 1 and events (event “onboarding_completed”) is 0")
+    assert core.describe(core.parse(never_finished), "zh-hans") == (
+        "满足以下条件的联系人：行为事件数（事件“signed_up”）至少为1，且行为事件数（事件“onboarding_completed”）为0")
+    with pytest.raises(core.SegmentError) as bad:
+        core.parse({"field": "behaviour.events", "event": "", "op": ">=", "value": 1, "survey": 3})
+    paths = {p.path for p in bad.value.problems}
+    assert paths == {"event", "survey"}
+
+
 def test_another_organisation_is_never_a_member(tenant_a: Any, tenant_b: Any, people: Any) -> None:
     big_b = _account(tenant_b.org, "big", tier="enterprise", region="华东", arr=9_000_000)
     _contact(tenant_b.org, "b_dm", big_b)

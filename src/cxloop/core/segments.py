@@ -18,7 +18,12 @@ Fields (``docs/segments.md`` has the full table):
   (id or slug), ``kind``, ``touchpoint`` and ``days`` = within the last N days), ``behaviour.last_response_days``
   (whole days since the latest complete response; missing when never), ``behaviour.nps`` and
   ``behaviour.nps_category`` (the latest NPS answer and its bucket: promoter 9–10, passive 7–8, detractor 0–6),
-  ``behaviour.open_cases`` (cases not yet resolved)
+  ``behaviour.open_cases`` (cases not yet resolved); from behavioural events (``POST /api/v1/events``):
+  ``behaviour.events`` (how many events the contact did; ``event`` names one event, e.g. ``signed_up``, and
+  ``touchpoint`` / ``days`` narrow them) and ``behaviour.last_event_days`` (whole days since the latest such event;
+  missing when never) — e.g. trial users who never finished onboarding:
+  ``{"all": [{"field": "behaviour.events", "event": "signed_up", "op": ">=", "value": 1},
+  {"field": "behaviour.events", "event": "onboarding_completed", "op": "=", "value": 0}]}``
 
 Missing values work as in the rules: every op except ``not_exists`` is false on a missing value (absent, null,
 blank text), the negative ops ``!=``, ``not_in`` and ``not_contains`` included; wrap a positive leaf in ``not``
@@ -79,7 +84,7 @@ ACCOUNT_FIELDS: dict[str, str] = {
 }
 BEHAVIOUR_FIELDS: dict[str, str] = {
     "responses": "count", "last_response_days": "days", "nps": "number", "nps_category": "choice",
-    "open_cases": "count",
+    "open_cases": "count", "events": "count", "last_event_days": "days",
 }
 # Extra keys a behaviour leaf may carry: which responses it looks at.
 BEHAVIOUR_EXTRAS: dict[str, tuple[str, ...]] = {
@@ -88,6 +93,8 @@ BEHAVIOUR_EXTRAS: dict[str, tuple[str, ...]] = {
     "nps": ("survey", "kind", "touchpoint", "days"),
     "nps_category": ("survey", "kind", "touchpoint", "days"),
     "open_cases": (),
+    "events": ("event", "touchpoint", "days"),
+    "last_event_days": ("event", "touchpoint"),
 }
 FIELDS: dict[str, str] = {
     **{f"contact.{k}": v for k, v in CONTACT_FIELDS.items()},
@@ -164,6 +171,7 @@ class Leaf:
     kind: str | None = None
     touchpoint: str | None = None
     days: int | None = None
+    event: str | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -346,6 +354,12 @@ class _Parser:
                 out["touchpoint"] = touchpoint.strip()
             else:
                 self.add(_join(path, "touchpoint"), f"a touchpoint name (1 to 120 characters), not {show(touchpoint)}")
+        if "event" in allowed and raw.get("event") is not None:
+            event = raw["event"]
+            if isinstance(event, str) and event.strip() and len(event) <= 100:
+                out["event"] = event.strip()
+            else:
+                self.add(_join(path, "event"), f"an event name (1 to 100 characters), not {show(event)}")
         if "days" in allowed and raw.get("days") is not None:
             days = raw["days"]
             if isinstance(days, int) and not isinstance(days, bool) and 1 <= days <= MAX_DAYS:
@@ -491,7 +505,7 @@ _WORDS: dict[str, dict[str, str]] = {
         "in": "{f} is one of {v}", "not_in": "{f} is none of {v}", "contains": "{f} contains {v}",
         "not_contains": "{f} does not contain {v}", "exists": "{f} is known", "not_exists": "{f} is unknown",
         "lead": "Contacts where {}", "to": " to ", "list": ", ", "survey": "survey {}", "kind": "{} surveys",
-        "touchpoint": "at touchpoint {}", "days": "in the last {} days", "quote": "“{}”",
+        "touchpoint": "at touchpoint {}", "event": "event “{}”", "days": "in the last {} days", "quote": "“{}”",
         "attribute": "contact attribute {}", "account_attribute": "account attribute {}",
     },
     "zh-hans": {
@@ -500,7 +514,7 @@ _WORDS: dict[str, dict[str, str]] = {
         ">=": "{f}至少为{v}", "between": "{f}介于{v}", "in": "{f}为{v}之一", "not_in": "{f}不是{v}中的任何一个",
         "contains": "{f}包含{v}", "not_contains": "{f}不包含{v}", "exists": "{f}已知", "not_exists": "{f}未知",
         "lead": "满足以下条件的联系人：{}", "to": "至", "list": "、", "survey": "调研 {}", "kind": "{} 类调研",
-        "touchpoint": "触点 {}", "days": "最近 {} 天内", "quote": "“{}”",
+        "touchpoint": "触点 {}", "event": "事件“{}”", "days": "最近 {} 天内", "quote": "“{}”",
         "attribute": "联系人属性 {}", "account_attribute": "客户属性 {}",
     },
     "zh-hant": {
@@ -509,7 +523,7 @@ _WORDS: dict[str, dict[str, str]] = {
         ">=": "{f}至少為{v}", "between": "{f}介於{v}", "in": "{f}為{v}之一", "not_in": "{f}不是{v}中的任何一個",
         "contains": "{f}包含{v}", "not_contains": "{f}不包含{v}", "exists": "{f}已知", "not_exists": "{f}未知",
         "lead": "符合以下條件的聯絡人：{}", "to": "至", "list": "、", "survey": "調研 {}", "kind": "{} 類調研",
-        "touchpoint": "觸點 {}", "days": "最近 {} 天內", "quote": "「{}」",
+        "touchpoint": "觸點 {}", "event": "事件「{}」", "days": "最近 {} 天內", "quote": "「{}」",
         "attribute": "聯絡人屬性 {}", "account_attribute": "客戶屬性 {}",
     },
 }
@@ -537,6 +551,8 @@ _FIELD_WORDS: dict[str, tuple[str, str, str]] = {  # (en, zh-hans, zh-hant)
     "behaviour.nps": ("latest NPS score", "最近一次 NPS 评分", "最近一次 NPS 評分"),
     "behaviour.nps_category": ("latest NPS group", "最近一次 NPS 分组", "最近一次 NPS 分組"),
     "behaviour.open_cases": ("open cases", "未结案件数", "未結案件數"),
+    "behaviour.events": ("events", "行为事件数", "行為事件數"),
+    "behaviour.last_event_days": ("days since the last event", "距最近一次行为事件的天数", "距最近一次行為事件的天數"),
 }
 _VALUE_WORDS: dict[str, tuple[str, str, str]] = {
     "enterprise": ("enterprise", "企业", "企業"),
@@ -597,6 +613,8 @@ def _leaf_words(leaf: Leaf, language: str) -> str:
         scope.append(words["survey"].format(leaf.survey))
     if leaf.kind is not None:
         scope.append(words["kind"].format(leaf.kind))
+    if leaf.event is not None:
+        scope.append(words["event"].format(leaf.event))
     if leaf.touchpoint is not None:
         scope.append(words["touchpoint"].format(leaf.touchpoint))
     if leaf.days is not None:

@@ -294,17 +294,16 @@ def _count_leaf(qs: QuerySet[Any], leaf: core.Leaf, group: str) -> Q:
     return ~test if leaf.op == "!=" else test
 
 
-def _last_response_leaf(leaf: core.Leaf, ctx: Context) -> Q:
+def _last_leaf(qs: QuerySet[Any], column: str, leaf: core.Leaf, ctx: Context) -> Q:
+    """Whole days since the latest row of ``qs`` (by ``column``) compared; missing when there is none."""
     from cxloop.analytics.rollups import day_start
-    from cxloop.surveys.models import Response
 
-    qs = Response.objects.filter(**_responses(leaf, ctx))
     present = Q(Exists(qs))
     if leaf.op == "exists":
         return present
     if leaf.op == "not_exists":
         return ~present
-    last = Subquery(qs.order_by("-submitted_at").values("submitted_at")[:1])
+    last = Subquery(qs.order_by(f"-{column}").values(column)[:1])
     low, high = core.day_bounds(leaf.op, leaf.value)
     test = Q()
     if low is not None:  # at least ``low`` days ago: before the start of (today − low + 1)
@@ -343,6 +342,21 @@ def _nps_leaf(leaf: core.Leaf, ctx: Context) -> Q:
     return present & test
 
 
+def _events(leaf: core.Leaf, ctx: Context) -> QuerySet[Any]:
+    """The contact's behavioural events a leaf looks at: ``person`` is the contact's id for every event sent
+    with a known contact, so the (org, person, at) index answers it."""
+    from cxloop.behaviour.models import Event
+
+    qs = Event.objects.filter(org_id=ctx.org_id, person=OuterRef("pk"))
+    if leaf.event is not None:
+        qs = qs.filter(name=leaf.event)
+    if leaf.touchpoint is not None:
+        qs = qs.filter(touchpoint=leaf.touchpoint)
+    if leaf.days is not None:
+        qs = qs.filter(at__gte=timezone.now() - timedelta(days=leaf.days))
+    return qs
+
+
 def _behaviour_leaf(leaf: core.Leaf, ctx: Context) -> Q:
     from cxloop.cases.models import Case as CaseRow
     from cxloop.core.case_flow import OPEN_STATUSES
@@ -355,7 +369,11 @@ def _behaviour_leaf(leaf: core.Leaf, ctx: Context) -> Q:
         cases = CaseRow.objects.filter(contact=OuterRef("pk"), status__in=list(OPEN_STATUSES))
         return _count_leaf(cases, leaf, "contact")
     if name == "last_response_days":
-        return _last_response_leaf(leaf, ctx)
+        return _last_leaf(Response.objects.filter(**_responses(leaf, ctx)), "submitted_at", leaf, ctx)
+    if name == "events":
+        return _count_leaf(_events(leaf, ctx), leaf, "person")
+    if name == "last_event_days":
+        return _last_leaf(_events(leaf, ctx), "at", leaf, ctx)
     return _nps_leaf(leaf, ctx)
 
 

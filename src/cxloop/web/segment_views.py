@@ -39,6 +39,8 @@ FIELD_HELP: list[tuple[str, str]] = [
     ("behaviour.last_response_days (survey, kind, touchpoint)", "days"),
     ("behaviour.nps, behaviour.nps_category (survey, kind, touchpoint, days)", "number / choice"),
     ("behaviour.open_cases", "count"),
+    ("behaviour.events (event, touchpoint, days)", "count"),
+    ("behaviour.last_event_days (event, touchpoint)", "days"),
 ]
 
 
