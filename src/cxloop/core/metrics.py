@@ -68,6 +68,10 @@ Formulas and sources
   rounding the real-valued n to 9 decimals so float residue (384.00000000001) does not add a
   respondent; never below 1 (2 for means, which need an SD).
 
+Behaviour and UX metrics (time on task, the median's interval, abandonment, error and weighted rates,
+retention and cohorts, repurchase, churn, stickiness) have their formulas and sources at their section at
+the end of this module.
+
 Dependencies: none beyond the standard library, on purpose (see ``core.probability``).
 """
 
@@ -801,3 +805,244 @@ def compare_weighted_nps(
 
 
 # --- end weighted NPS --------------------------------------------------------------------------------
+
+
+# --- behaviour and UX: time on task, medians, rates, retention ----------------------------------------
+# Formulas and sources:
+# * Time on task (:func:`geometric_mean`): task times are positively skewed, so the centre is the geometric
+#   mean and its interval is the t-interval of the logarithms, transformed back (Sauro & Lewis, *Quantifying
+#   the User Experience* (QUX), 2nd ed. 2016, ch. 3, "Confidence interval for task-time data"; Sauro &
+#   Lewis, "Average task times in usability tests: what to report?", CHI 2010, which finds the geometric
+#   mean the best estimate of the median time for n < 25): yᵢ = ln xᵢ, ȳ ± t(1 − α/2, n − 1)·s_y/√n with
+#   s_y the SD of the logs (divisor n − 1); value exp(ȳ), interval [exp(ȳ − h), exp(ȳ + h)] (asymmetric,
+#   always positive).
+# * The median's interval (:func:`median_interval`): the distribution-free interval from order statistics
+#   with exact binomial probabilities (Conover, *Practical Nonparametric Statistics*, 3rd ed., Wiley 1999,
+#   §3.2, the confidence interval for a quantile; QUX ch. 3 gives the same interval with the normal
+#   approximation to the ranks, n·p ± z·√(n·p·(1 − p))). With Y ~ Bin(n, ½) the number of observations below
+#   the population median, [x₍ᵣ₎, x₍ₛ₎] covers it with probability P(r ≤ Y ≤ s − 1). We take the largest
+#   r ≥ 1 with P(Y ≤ r − 1) ≤ α/2 and s = n + 1 − r, so the coverage 1 − 2·P(Y ≤ r − 1) is at least the
+#   confidence. Smallest samples: when even [x₍₁₎, x₍ₙ₎] covers less (2·½ⁿ > α: n ≤ 5 at 95 %) there is no
+#   interval (low/high None). The point value is the sample median (the mean of the two middle values for
+#   an even n).
+# * Abandonment (1 − completions/starts) and error rate (errors per opportunity): the adjusted-Wald
+#   interval (see the module docstring), on starts − completions of starts and on errors of opportunities.
+# * Weighted proportion (:func:`weighted_proportion`, e.g. the renewal rate by ARR): the ratio estimator
+#   R = Σwᵢyᵢ / Σwᵢ (yᵢ ∈ {0, 1}) with its Taylor-linearisation variance (Cochran, *Sampling Techniques*,
+#   3rd ed., Wiley 1977, §6.3–6.4 with the finite-population correction left out; Lohr, *Sampling: Design
+#   and Analysis*, 2nd ed., §4.1): v = n/(n − 1) · Σ(wᵢ(yᵢ − R))² / (Σwᵢ)², interval R ± t(1 − α/2, n − 1)·√v
+#   clipped to [0, 1]. With equal weights this is the t-interval of the 0/1 values. Like the plain Wald
+#   interval it collapses to [R, R] when every yᵢ is the same; read it with ``too_few`` for small n.
+# * Retention, repurchase and churn rates: the Wilson interval (module docstring) on the counts.
+# * Stickiness: DAU / MAU (a ratio of two counts of the same population, no interval).
+
+
+def _check_confidence(confidence: float) -> None:
+    if not 0 < confidence < 1:
+        raise ValueError("confidence must be between 0 and 1")
+
+
+GEOMETRIC_MEAN_METHOD = "t on logs (geometric mean)"
+
+
+def _geometric_from_log_summary(logs: MeanSummary, confidence: float) -> Estimate:
+    est = mean_from_summary(logs, confidence)
+    if est.value is None:
+        return Estimate(None, None, None, 0, confidence, GEOMETRIC_MEAN_METHOD)
+    low = None if est.low is None else math.exp(est.low)
+    high = None if est.high is None else math.exp(est.high)
+    return Estimate(math.exp(est.value), low, high, est.n, confidence, GEOMETRIC_MEAN_METHOD)
+
+
+def geometric_mean(values: Iterable[float], confidence: float = 0.95) -> Estimate:
+    """Time on task: the geometric mean exp(mean of ln x) with the t-interval on the logs, transformed
+    back (Sauro & Lewis, QUX ch. 3). Every value must be positive and finite (ValueError otherwise); no
+    interval for n < 2 (as :func:`mean`). ``basis`` is None: :func:`compare` does not apply to it."""
+    _check_confidence(confidence)
+    logs = []
+    for v in values:
+        x = float(v)
+        if not (x > 0 and math.isfinite(x)):
+            raise ValueError(f"the geometric mean needs positive, finite values (it takes logarithms); got {v!r}")
+        logs.append(math.log(x))
+    return _geometric_from_log_summary(MeanSummary.from_values(logs), confidence)
+
+
+def geometric_mean_from_logs(n: int, sum_logs: float, sum_sq_logs: float, confidence: float = 0.95) -> Estimate:
+    """:func:`geometric_mean` from n, Σ ln x and Σ (ln x)² (what an aggregate over the logs returns)."""
+    _check_confidence(confidence)
+    if n < 0:
+        raise ValueError("n must be non-negative")
+    return _geometric_from_log_summary(MeanSummary.from_sums(n, sum_logs, sum_sq_logs), confidence)
+
+
+MEDIAN_METHOD = "order statistics (exact binomial)"
+
+
+def median_ci_ranks(n: int, confidence: float = 0.95) -> tuple[int, int] | None:
+    """The 1-based ranks (r, s), s = n + 1 − r, of the order statistics that bound the median's
+    distribution-free interval: the largest r with P(Y ≤ r − 1) ≤ α/2 for Y ~ Bin(n, ½) (Conover §3.2).
+    None when no such r exists (n = 0, or n ≤ 5 at 95 %). E.g. n = 10 at 95 %: (2, 9); n = 20: (6, 15).
+    A caller holding sorted values in a database may fetch just these two rows."""
+    _check_confidence(confidence)
+    if n < 0:
+        raise ValueError("n must be non-negative")
+    if n == 0:
+        return None
+    limit = (1 - confidence) / 2 * (1 + 1e-9)  # tolerance: an exact tie with α/2 counts as covered
+
+    def ok(k: int) -> bool:  # P(Y ≤ k) ≤ α/2, with P(Y ≤ k) = I_½(n − k, k + 1) for k < n
+        return probability.betainc(n - k, k + 1, 0.5) <= limit
+
+    if not ok(0):
+        return None
+    lo, hi = 0, (n - 1) // 2  # P(Y ≤ k) ≥ ½ beyond (n − 1) // 2
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if ok(mid):
+            lo = mid
+        else:
+            hi = mid - 1
+    r = lo + 1
+    return r, n + 1 - r
+
+
+def median_interval_from_sorted(sorted_values: Sequence[float], confidence: float = 0.95) -> Estimate:
+    """:func:`median_interval` for values already in ascending order (e.g. from SQL ``ORDER BY``);
+    ValueError when they are not (or contain NaN)."""
+    _check_confidence(confidence)
+    n = len(sorted_values)
+    if n == 0:
+        return Estimate(None, None, None, 0, confidence, MEDIAN_METHOD)
+    for i, v in enumerate(sorted_values):
+        if math.isnan(v):
+            raise ValueError("the median needs numbers; got NaN")
+        if i and sorted_values[i - 1] > v:
+            raise ValueError(f"sorted_values must be in ascending order: {sorted_values[i - 1]!r} comes before {v!r}")
+    mid = n // 2
+    value = float(sorted_values[mid]) if n % 2 else (sorted_values[mid - 1] + sorted_values[mid]) / 2
+    ranks = median_ci_ranks(n, confidence)
+    if ranks is None:
+        return Estimate(value, None, None, n, confidence, MEDIAN_METHOD)
+    r, s = ranks
+    return Estimate(value, float(sorted_values[r - 1]), float(sorted_values[s - 1]), n, confidence, MEDIAN_METHOD)
+
+
+def median_interval(values: Iterable[float], confidence: float = 0.95) -> Estimate:
+    """The sample median with the distribution-free interval [x₍ᵣ₎, x₍ₛ₎] from order statistics and exact
+    binomial probabilities (Conover 1999, §3.2; see :func:`median_ci_ranks`). No interval for n ≤ 5 at
+    95 % (even the range would cover less); value None for n = 0."""
+    xs = [float(v) for v in values]
+    if any(math.isnan(x) for x in xs):
+        raise ValueError("the median needs numbers; got NaN")
+    return median_interval_from_sorted(sorted(xs), confidence)
+
+
+def _check_part_of_whole(part: int, part_name: str, whole: int, whole_name: str) -> None:
+    if part < 0 or whole < 0:
+        raise ValueError(f"{part_name} and {whole_name} must be non-negative; got {part} and {whole}")
+    if part > whole:
+        raise ValueError(f"{part_name} ({part}) cannot exceed {whole_name} ({whole})")
+
+
+def abandonment(completions: int, starts: int, confidence: float = 0.95) -> Estimate:
+    """The abandonment rate 1 − completions/starts (0..1) with the adjusted-Wald interval on the
+    starts − completions abandoned of ``starts``; value None when nothing started."""
+    _check_part_of_whole(completions, "completions", starts, "starts")
+    return adjusted_wald(starts - completions, starts, confidence)
+
+
+def error_rate(errors: int, opportunities: int, confidence: float = 0.95) -> Estimate:
+    """Errors per opportunity (0..1): ``errors`` of ``opportunities`` chances to make one (e.g. form
+    submissions rejected of submissions, or failed of attempted steps; each opportunity counts at most
+    one error), with the adjusted-Wald interval."""
+    _check_part_of_whole(errors, "errors", opportunities, "opportunities")
+    return adjusted_wald(errors, opportunities, confidence)
+
+
+WEIGHTED_PROPORTION_METHOD = "ratio estimator (linearisation)"
+
+
+def weighted_proportion(pairs: Iterable[tuple[float, bool]], confidence: float = 0.95) -> Estimate:
+    """A weighted share R = Σwᵢyᵢ / Σwᵢ from (weight, yes/no) pairs, e.g. the renewal rate by ARR
+    ((ARR, renewed) per account), with the linearisation interval R ± t(n − 1)·√v,
+    v = n/(n − 1) · Σ(wᵢ(yᵢ − R))² / (Σwᵢ)², clipped to [0, 1]; n is the number of pairs (zero
+    weights included). Negative or non-finite weights raise ValueError; no pairs or a total weight of 0
+    give value None and n = 0 (as :func:`weighted_nps`); one pair gives no interval."""
+    _check_confidence(confidence)
+    rows: list[tuple[float, float]] = []
+    for w, y in pairs:
+        weight = float(w)
+        if not (weight >= 0 and math.isfinite(weight)):
+            raise ValueError(f"weights must be non-negative and finite; got {w!r}")
+        rows.append((weight, 1.0 if y else 0.0))
+    n = len(rows)
+    total = math.fsum(w for w, _ in rows)
+    if n == 0 or total == 0:
+        return Estimate(None, None, None, 0, confidence, WEIGHTED_PROPORTION_METHOD)
+    r = math.fsum(w * y for w, y in rows) / total
+    if n == 1:
+        return Estimate(r, None, None, 1, confidence, WEIGHTED_PROPORTION_METHOD)
+    v = n / (n - 1) * math.fsum((w * (y - r)) ** 2 for w, y in rows) / (total * total)
+    half = t_for(confidence, n - 1) * math.sqrt(v)
+    return Estimate(r, max(0.0, r - half), min(1.0, r + half), n, confidence, WEIGHTED_PROPORTION_METHOD)
+
+
+def retention(cohort_size: int, retained: int, confidence: float = 0.95) -> Estimate:
+    """Retention in period k: ``retained`` / ``cohort_size`` (0..1) with the Wilson interval, where
+    ``retained`` counts the cohort's members active in period k after the cohort's own period (period 0,
+    when they joined or first bought); a member need not have been active in the periods in between."""
+    _check_part_of_whole(retained, "retained", cohort_size, "the cohort size")
+    return wilson(retained, cohort_size, confidence)
+
+
+@dataclass(frozen=True)
+class CohortRow:
+    """One cohort of a retention table: ``cells[k]`` is the retention in period k + 1."""
+
+    label: str
+    size: int
+    cells: list[Estimate]
+
+
+def cohort_table(cohorts: Mapping[str, tuple[int, Sequence[int]]], confidence: float = 0.95) -> list[CohortRow]:
+    """A retention table: {label: (cohort size, [retained in period 1, period 2, …])} → one row per
+    cohort (in the mapping's order) with :func:`retention` per period. Period 0 (the cohort's own
+    period, 100 % by definition) is not passed; rows may have different lengths (young cohorts)."""
+    _check_confidence(confidence)
+    rows = []
+    for label, (size, retained) in cohorts.items():
+        cells = []
+        for k, count in enumerate(retained, start=1):
+            if count < 0 or size < 0 or count > size:
+                raise ValueError(
+                    f"cohort {label!r}: retained in period {k} ({count}) must be between 0 and the cohort size ({size})"
+                )
+            cells.append(retention(size, count, confidence))
+        rows.append(CohortRow(label, size, cells))
+    return rows
+
+
+def repurchase_rate(customers_with_2plus: int, customers_with_1plus: int, confidence: float = 0.95) -> Estimate:
+    """The repurchase rate: customers with two or more purchases of those with at least one (0..1),
+    Wilson interval."""
+    _check_part_of_whole(customers_with_2plus, "customers with 2+ purchases", customers_with_1plus,
+                         "customers with 1+ purchases")
+    return wilson(customers_with_2plus, customers_with_1plus, confidence)
+
+
+def churn_rate(churned: int, at_risk: int, confidence: float = 0.95) -> Estimate:
+    """The churn rate: ``churned`` of the ``at_risk`` customers at the start of the period (0..1),
+    Wilson interval."""
+    _check_part_of_whole(churned, "churned", at_risk, "at_risk")
+    return wilson(churned, at_risk, confidence)
+
+
+def stickiness(dau: float, mau: float) -> float | None:
+    """Stickiness DAU / MAU (0..1 when DAU is the mean daily actives over MAU's window); None when
+    mau == 0. Not clipped: a value above 1 means the two counts came from different windows."""
+    if dau < 0 or mau < 0:
+        raise ValueError(f"dau and mau must be non-negative; got {dau} and {mau}")
+    if mau == 0:
+        return None
+    return dau / mau
