@@ -85,7 +85,12 @@ def _objects(t: Any) -> dict[str, int]:
     segment = Segment.objects.create(org=t.org, name={"en": "Secret segment"},
                                      definition={"field": "account.tier", "op": "exists"})
     persona = Persona.objects.create(org=t.org, name={"en": "Secret persona"}, initials="SP", segment=segment)
+    from cxloop.behaviour.models import Funnel
+
+    funnel = Funnel.objects.create(org=t.org, name={"en": "Secret funnel"},
+                                   steps=[{"event": "signed_up"}, {"event": "secret_step"}])
     return {
+        "funnel_id": funnel.pk,
         "segment_id": segment.pk,
         "persona_id": persona.pk,
         "journey_id": journey.pk,

@@ -20,6 +20,7 @@ COMMANDS = {
     "import": "import data: 'import responses FILE --org SLUG --survey ID' (CSV, all rows or none)",
     "export": "export data: 'export responses --survey ID --format csv|xlsx|jsonl --out FILE'",
     "text": "text analytics: 'text analyze FILE [--column NAME] [--org SLUG]' writes JSON Lines",
+    "events": "behavioural events: 'events import FILE --org SLUG [--dry-run]' (CSV; good rows stored)",
     "rollups": "rollups of the answers: 'rollups rebuild [--survey ID] [--org SLUG]', 'refresh', 'status'",
     "check": "validate the configuration and the database connection",
 }

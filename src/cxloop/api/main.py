@@ -19,6 +19,7 @@ from cxloop.api.analytics import router as analytics_router
 from cxloop.api.auth import AUTH, actor
 from cxloop.api.events import router as events_router
 from cxloop.api.exports import router as export_router
+from cxloop.api.funnels import router as funnel_router
 from cxloop.api.journeys import router as journey_router
 from cxloop.api.loop import router as loop_router
 from cxloop.api.schemas import (
@@ -41,6 +42,8 @@ from cxloop.api.schemas import (
 from cxloop.api.segments import router as segment_router
 from cxloop.api.surveys import router as survey_router
 from cxloop.api.texts import router as text_router
+from cxloop.api.track import router as track_router
+from cxloop.api.ux import router as ux_router
 from cxloop.customers import queries as customer_queries
 from cxloop.orgs import queries as org_queries
 from cxloop.orgs import services
@@ -336,3 +339,6 @@ api.add_router("/", journey_router)
 api.add_router("/", accounts_router)
 api.add_router("/", segment_router)
 api.add_router("/", events_router)
+api.add_router("/", track_router)
+api.add_router("/", funnel_router)
+api.add_router("/", ux_router)

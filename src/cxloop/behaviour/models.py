@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
@@ -57,3 +58,42 @@ class Event(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} @ {self.at:%Y-%m-%d %H:%M}"
+
+
+class Funnel(models.Model):
+    """A saved funnel: ordered steps (``[{"event": name, "where": {property: value}}, …]``, see
+    ``behaviour.funnels``) or, when ``journey`` is set, the journey's stages in order (``steps`` then empty);
+    the conversion window in days. ``name`` is ``{language: text}``."""
+
+    org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="+")
+    name = models.JSONField(default=dict)
+    steps = models.JSONField(default=list, blank=True)
+    window_days = models.PositiveIntegerField(default=30)
+    journey = models.ForeignKey("journeys.Journey", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="funnels")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("pk",)
+        indexes: ClassVar = [models.Index(fields=["org", "updated_at"], name="funnel_org_time")]
+
+    def __str__(self) -> str:
+        return str(self.name.get("en") or next(iter(self.name.values()), "funnel"))
+
+
+class SiteKey(models.Model):
+    """The organisation's public site key for the website widget's tracking (``cxloop('track')``,
+    ``cxloop('page')``): write-only (it can add events, never read them), so it is safe in a web page. ``origins``
+    lists the sites allowed to send with it (``https://shop.example.com``; empty: any site). Rotating it gives a
+    new key and stops the old one at once."""
+
+    org = models.OneToOneField(Organization, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64, unique=True)
+    origins = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return self.key

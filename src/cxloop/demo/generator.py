@@ -34,6 +34,7 @@ from cxloop.analytics import rollups
 from cxloop.core.survey_templates import template
 from cxloop.demo import content
 from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
+from cxloop.demo.events import create_events
 from cxloop.demo.invitations import create_invitations
 from cxloop.demo.journeys import create_journeys, link_personas
 from cxloop.demo.loop import create_loop
@@ -98,6 +99,8 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         link_personas(org, actor=staff.teams["cx"].lead)
         # The responses were bulk-written, past the capture paths' dirty markers: build their rollups.
         rollups.rebuild(survey_ids=[published.survey.pk for published in surveys.values()])
+        # What the customers did, beside what they said (reads the NPS answers above; its own random stream).
+        create_events(org, part_rng(seed, "events"), scale, timeline, accounts, contacts)
     return DemoStats(
         teams=len(staff.teams),
         users=len(staff.users),

@@ -15,6 +15,7 @@ NAV = [
     ("themes", _("Themes")),
     ("accounts", _("Accounts")),
     ("journeys", _("Journeys")),
+    ("behaviour", _("Behaviour")),
     ("personas", _("Personas")),
     ("cases", _("Cases")),
     ("governance", _("Governance")),

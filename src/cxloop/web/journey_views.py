@@ -16,6 +16,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_safe
 
+from cxloop.behaviour import journey_funnel
 from cxloop.core import journey_svg
 from cxloop.journeys import live, queries
 from cxloop.journeys import services as journeys
@@ -24,6 +25,7 @@ from cxloop.orgs.access import ANALYSE, READ, Actor
 from cxloop.orgs.services import ServiceError
 from cxloop.segments.models import Persona
 from cxloop.surveys import queries as survey_queries
+from cxloop.web import funnel_views
 from cxloop.web import journey_forms as forms
 from cxloop.web.decorators import org_page
 
@@ -90,6 +92,12 @@ def journey_map(request: HttpRequest, actor: Actor, journey_id: int) -> HttpResp
         before = live.live(journey, *other, language, quotes=0)
         context["changes"] = {c.step.step.pk: c for c in live.compare(now, before)}
         context["before"] = before
+    band = journey_funnel.band(journey, now.start, now.end, language)
+    if band is not None:
+        context["band"] = funnel_views.band_figure(band, _(
+            "%(name)s: people who reached each stage and the share who went on to the next, %(start)s – %(end)s")
+            % {"name": now.label, "start": f"{now.start:%Y-%m-%d}", "end": f"{now.end:%Y-%m-%d}"})
+        context["band_days"] = band.window_days
     svg = _curve(now, language)
     context["curve_uri"] = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
     here = reverse("journey_map", kwargs={"org": actor.org.slug, "journey_id": journey.pk})

@@ -361,3 +361,41 @@ def drivers(points: Sequence[DriverPoint], *, title: str, x_title: str, y_title:
         chart.add("", [(0, mean_y), (x_max, mean_y)], stroke=True, show_dots=False,
                   stroke_style={"width": 1, "dasharray": "4, 4"})
     return _render(chart, title)
+
+
+def columns(values: Sequence[tuple[str, float]], *, title: str, value_label: str, language: str,
+            formatter: Any = None, width: int = WIDTH) -> Chart:
+    """One vertical bar per period (e.g. active people per month), in order; no interval (counts of a census)."""
+    labels = [label for label, _ in values]
+    top = max([v for _, v in values] + [1])
+    chart = pygal.Bar(
+        width=width, height=HEIGHT, style=_style(language, [PRIMARY], width), range=(0, top),
+        y_labels=ticks(0, top, 8 if width >= WIDTH else 4), css=["file://style.css", "file://graph.css", _CSS],
+        x_label_rotation=0, show_minor_x_labels=False, margin_right=20,
+        value_formatter=formatter or (lambda v: f"{v:,.0f}"), **{**_BASE, "show_legend": False})
+    chart.x_labels = labels
+    chart.x_labels_major = _major_labels(labels, 8 if width >= WIDTH else 4)
+    chart.add(value_label, [v for _, v in values])
+    return _render(chart, title)
+
+
+def interval_trend(points: Sequence[Point], *, title: str, value_label: str, band_label: str, few_label: str,
+                   bounds: tuple[float, float], step: float, language: str, formatter: Any = None,
+                   width: int = WIDTH) -> Chart:
+    """:func:`trend` without the significant-change markers (a series with no test, e.g. a retention curve or
+    renewal by quarter): the value as a line, its interval as the band, grey dots where there are too few."""
+    band = [(p.low, p.high) if p.low is not None and p.high is not None else None for p in points]
+    y_min, y_max = value_range([v for p in points for v in (p.low, p.high, p.value)], bounds=bounds, step=step)
+    chart = _BandLine(
+        band=band, width=width, height=HEIGHT, style=_style(language, [PRIMARY, BAND, FEW], width),
+        range=(y_min, y_max), y_labels=ticks(y_min, y_max, 8 if width >= WIDTH else 5), margin_right=28,
+        x_label_rotation=0, show_minor_x_labels=False, allow_interruptions=True,
+        dots_size=3, stroke_style={"width": 2.5}, css=["file://style.css", "file://graph.css", _CSS],
+        value_formatter=formatter or (lambda v: f"{v:.0f}"), **_BASE)
+    chart.x_labels = [p.label for p in points]
+    chart.x_labels_major = _major_labels([p.label for p in points], 8 if width >= WIDTH else 4)
+    chart.add(value_label, [p.value for p in points])
+    chart.add(band_label, [None] * len(points), show_dots=False)
+    if any(p.too_few and p.value is not None for p in points):
+        chart.add(few_label, [p.value if p.too_few else None for p in points], stroke=False, dots_size=3.5)
+    return _render(chart, title)

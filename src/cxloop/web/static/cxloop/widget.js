@@ -12,6 +12,17 @@
  *   cxloop('show', { user: 'u-123' });   // the user signed in after init: show for them
  *   cxloop('hide');
  *
+ * Tracking (needs the organisation's public site key, shown on Behaviour → Events):
+ *
+ *   cxloop('init', { siteKey: 'cxs_…', user: 'u-123', touchpoint: 'web_shop', show: 'manual' });
+ *   cxloop('page');                                             // a page view of location.pathname
+ *   cxloop('track', 'task_completed', { task: 'checkout', duration_ms: 5300 });
+ *
+ * Events are sent in small batches (navigator.sendBeacon, or fetch with keepalive) to
+ * /api/v1/track/<site key>, and flushed when the page is hidden. The person is an anonymous id the widget
+ * keeps in localStorage ("cxloop:anon"), and ``user`` when given (the contact with that external id, if one
+ * exists). Without a site key, track and page do nothing.
+ *
  * ``user`` is the host site's own user id (text, at most 100 characters): cxloop files the answer under
  * the contact with that external id in the survey's organisation (creating it on first sight) and keeps
  * it in the response's embedded fields as ``site_user_id``. It is what this page says, not a proof of
@@ -117,11 +128,77 @@
     }
   }
 
-  var commands = { init: init, show: show, hide: hide };
+  // --- tracking -------------------------------------------------------------------------------------
+  var outbox = [];
+  var flushTimer = null;
+
+  function randomId() {
+    var bytes = new Uint8Array(12);
+    if (window.crypto && window.crypto.getRandomValues) { window.crypto.getRandomValues(bytes); } else {
+      for (var i = 0; i < bytes.length; i++) { bytes[i] = Math.floor(Math.random() * 256); }
+    }
+    var out = "";
+    for (var j = 0; j < bytes.length; j++) { out += (bytes[j] + 256).toString(16).slice(1); }
+    return out;
+  }
+
+  function anonymousId() {
+    var id = null;
+    try { id = window.localStorage.getItem("cxloop:anon"); } catch (e) { id = null; }
+    if (!id) {
+      id = "w-" + randomId();
+      try { window.localStorage.setItem("cxloop:anon", id); } catch (e) { /* private mode: one id per page */ }
+    }
+    return id;
+  }
+
+  function send(batch) {
+    var url = origin + "/api/v1/track/" + encodeURIComponent(config.siteKey);
+    var payload = { anonymous_id: anonymousId(), events: batch };
+    if (config.user !== undefined && config.user !== null && String(config.user) !== "") { payload.uid = String(config.user); }
+    var body = JSON.stringify(payload);
+    if (navigator.sendBeacon) {
+      try {
+        if (navigator.sendBeacon(url, new Blob([body], { type: "text/plain" }))) { return; }
+      } catch (e) { /* fall through to fetch */ }
+    }
+    if (window.fetch) {
+      window.fetch(url, { method: "POST", body: body, keepalive: true, mode: "cors", credentials: "omit",
+                          headers: { "Content-Type": "text/plain" } }).catch(function () { /* never into the page */ });
+    }
+  }
+
+  function flush() {
+    if (flushTimer) { window.clearTimeout(flushTimer); flushTimer = null; }
+    while (outbox.length) { send(outbox.splice(0, 50)); }
+  }
+
+  function enqueue(name, props) {
+    if (!config.siteKey || !origin || !name) { return; }
+    var event = { event: String(name), id: randomId() };
+    if (props && typeof props === "object") { event.properties = props; }
+    if (config.touchpoint) { event.touchpoint = String(config.touchpoint); }
+    outbox.push(event);
+    if (outbox.length >= 50) { flush(); } else if (!flushTimer) { flushTimer = window.setTimeout(safe(flush), 300); }
+  }
+
+  function track(name, props) { enqueue(name, props); }
+
+  function page(props) {
+    var p = { path: window.location.pathname };
+    var key;
+    for (key in (props || {})) { if (Object.prototype.hasOwnProperty.call(props, key)) { p[key] = props[key]; } }
+    enqueue("page_view", p);
+  }
+
+  document.addEventListener("visibilitychange", safe(function () { if (document.visibilityState === "hidden") { flush(); } }));
+  window.addEventListener("pagehide", safe(flush));
+
+  var commands = { init: init, show: show, hide: hide, track: track, page: page };
 
   function run(args) {
     var name = args[0];
-    if (commands[name]) { commands[name](args[1]); }
+    if (commands[name]) { commands[name](args[1], args[2]); }
   }
 
   window.addEventListener("message", safe(function (event) {
