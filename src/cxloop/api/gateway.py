@@ -1,9 +1,10 @@
-"""A WSGI layer in front of Django that serves single response captures on the fast path.
+"""A WSGI layer in front of Django that serves response captures and event batches on the fast path.
 
-``POST /api/v1/surveys/{id}/responses`` with ``Authorization: Bearer <key>`` and a JSON body goes to
-:func:`cxloop.surveys.capture.capture`. When that answers, the answer is sent with the same security
-headers Django's middleware would add. When it declines (any error, any unusual request), the request
-— its body restored — continues into Django unchanged, so there is one meaning of every error."""
+``POST /api/v1/surveys/{id}/responses`` (and ``/batch``) with ``Authorization: Bearer <key>`` and a JSON body goes
+to :func:`cxloop.surveys.capture.capture`; ``POST /api/v1/events`` to :func:`cxloop.behaviour.capture.capture`.
+When that answers, the answer is sent with the same security headers Django's middleware would add. When it
+declines (any error, any unusual request), the request — its body restored — continues into Django unchanged, so
+there is one meaning of every error."""
 
 from __future__ import annotations
 
@@ -14,15 +15,18 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import orjson
 from django.conf import settings
 from django.db import close_old_connections
 
+from cxloop.behaviour import capture as event_capture
 from cxloop.surveys import capture
 from cxloop.web.middleware import CSP, PERMISSIONS
 
 log = logging.getLogger("cxloop.capture")
 
 ROUTE = re.compile(r"^/api/v1/surveys/([0-9]{1,18})/responses(/batch)?/?$")
+EVENTS = re.compile(r"^/api/v1/events/?$")
 MAX_BODY = 1024 * 1024  # a batch may be as large as Django accepts (DATA_UPLOAD_MAX_MEMORY_SIZE)
 REASONS = {200: "OK", 201: "Created", 409: "Conflict", 422: "Unprocessable Entity"}
 
@@ -60,17 +64,20 @@ class CaptureGateway:
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         answered = None
         if environ.get("REQUEST_METHOD") == "POST" and not environ.get("QUERY_STRING"):
-            match = ROUTE.match(environ.get("PATH_INFO", ""))
+            path = environ.get("PATH_INFO", "")
+            match = ROUTE.match(path)
             if match is not None:
                 answered = self._try(environ, int(match.group(1)), batch=bool(match.group(2)))
+            elif EVENTS.match(path):
+                answered = self._try(environ, None, batch=True)
         if answered is None:
             return self.app(environ, start_response)
-        body = json.dumps(answered.body).encode()
+        body = orjson.dumps(answered.body)
         start_response(f"{answered.status} {REASONS.get(answered.status, 'OK')}",
                        _headers(_secure(environ), len(body)))
         return [body]
 
-    def _try(self, environ: dict[str, Any], survey_id: int, *, batch: bool) -> capture.Answered | None:
+    def _try(self, environ: dict[str, Any], survey_id: int | None, *, batch: bool) -> capture.Answered | None:
         auth = environ.get("HTTP_AUTHORIZATION", "")
         if not auth.startswith("Bearer ") or not environ.get("CONTENT_TYPE", "").startswith("application/json"):
             return None
@@ -85,6 +92,14 @@ class CaptureGateway:
             return None
         raw = environ["wsgi.input"].read(length)
         environ["wsgi.input"] = io.BytesIO(raw)  # Django reads it again if the fast path declines
+        if survey_id is None:  # events: the body is parsed there (orjson)
+            try:
+                return event_capture.capture(api_key=auth[7:].strip(), raw=raw)
+            except Exception:
+                log.exception("events fast path failed; handing the request to the full path")
+                return None
+            finally:
+                close_old_connections()
         try:
             payload = json.loads(raw)
         except ValueError:

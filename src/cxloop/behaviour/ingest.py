@@ -1,27 +1,29 @@
 """Storing behavioural events: one batch at a time, good items stored, each bad item reported with its reason.
 
 ``ingest`` checks every item (``core.events.check``), resolves contacts and accounts by external id with one
-query each, skips items whose client id is already stored (or appears earlier in the same batch) and writes the
-rest with ``INSERT … ON CONFLICT DO NOTHING RETURNING client_id``, so two clients sending the same batch at once
-still store each event once and each item's status says which one stored it. Nothing is written for a rejected
-item; a rejected item never stops the others.
+query each, drops items whose client id appears earlier in the same batch and writes the rest so that a client id
+stored before is not stored again (``ON CONFLICT DO NOTHING RETURNING org_id, client_id``): two clients sending
+the same batch at once still store each event once and each item's status says which one stored it. Nothing is
+written for a rejected item; a rejected item never stops the others.
 
 Group commit: the batches of concurrent requests in one process are written together — each caller queues its
 rows and waits; whoever takes the group lock writes everything queued in one transaction (one commit, one
 fsync), and every caller answers only after its own rows are committed. On PostgreSQL the rows go through
-``COPY`` into a temporary table (one per connection, emptied at commit) and one ``INSERT … SELECT``; on
+``COPY`` straight into the table; when that meets a client id stored before, the savepoint is rolled back and the
+rows go through ``COPY`` into a temporary table (one per connection, emptied at commit) and one ``INSERT …
+SELECT … ON CONFLICT DO NOTHING``; on
 SQLite through multi-row ``INSERT``s inside ``surveys.services.write_slot`` (one writer at a time across
 processes)."""
 
 from __future__ import annotations
 
-import json
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import psycopg
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
@@ -75,7 +77,7 @@ class IngestResult:
                 "items": [i.as_dict() for i in self.items]}
 
 
-def _lookup(model: type[Contact] | type[Account], org: Organization, ids: set[str]) -> dict[str, tuple[int, Any]]:
+def _lookup(model: type[Contact] | type[Account], org_id: int, ids: set[str]) -> dict[str, tuple[int, Any]]:
     """{external id: (pk, account_id or None)} for the ids that exist in the organisation."""
     if not ids:
         return {}
@@ -84,23 +86,13 @@ def _lookup(model: type[Contact] | type[Account], org: Organization, ids: set[st
     for start in range(0, len(listed), 500):
         part = listed[start:start + 500]
         if model is Contact:
-            rows = Contact.objects.filter(org=org, external_id__in=part).values_list("external_id", "pk", "account_id")
+            rows = (Contact.objects.filter(org_id=org_id, external_id__in=part)
+                    .values_list("external_id", "pk", "account_id"))
             found.update({ext: (pk, acc) for ext, pk, acc in rows})
         else:
-            rows2 = Account.objects.filter(org=org, external_id__in=part).values_list("external_id", "pk")
+            rows2 = Account.objects.filter(org_id=org_id, external_id__in=part).values_list("external_id", "pk")
             found.update({ext: (pk, None) for ext, pk in rows2})
     return found
-
-
-def _existing_client_ids(org: Organization, ids: Iterable[str]) -> set[str]:
-    listed = sorted(set(ids))
-    seen: set[str] = set()
-    for start in range(0, len(listed), 500):
-        # ~Q(client_id="") lets the database use the partial unique index (org, client_id) WHERE client_id <> '':
-        # without it SQLite cannot prove the IN list implies that condition and reads every event
-        seen.update(Event.objects.filter(org=org, client_id__in=listed[start:start + 500]).exclude(client_id="")
-                    .values_list("client_id", flat=True))
-    return seen
 
 
 _COLUMNS = ("org_id", "name", "at", "person", "contact_id", "anonymous_id", "account_id", "touchpoint",
@@ -142,11 +134,23 @@ def _insert_postgresql(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, str]]
     conn = connections[DEFAULT_DB_ALIAS]
     qn = conn.ops.quote_name
     columns = ", ".join(qn(c) for c in _COLUMNS)
+    table = qn(Event._meta.db_table)
     with conn.cursor() as cursor:
+        # First try: COPY straight into the table (a fifth cheaper). A client id stored before makes COPY fail on
+        # the unique index: back to the savepoint and through the staging table with ON CONFLICT DO NOTHING.
+        cursor.execute("SAVEPOINT cxloop_event_copy")
+        try:
+            with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except psycopg.IntegrityError:
+            cursor.execute("ROLLBACK TO SAVEPOINT cxloop_event_copy")
+        else:
+            cursor.execute("RELEASE SAVEPOINT cxloop_event_copy")
+            return [(row[0], row[9]) for row in rows]
         cursor.execute(f"CREATE TEMPORARY TABLE IF NOT EXISTS {_STAGING} ON COMMIT DELETE ROWS AS "  # noqa: S608
                        f"SELECT {columns} FROM {qn(Event._meta.db_table)} WITH NO DATA")
-        raw = cursor.cursor  # psycopg's own cursor: COPY
-        with raw.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
+        with cursor.cursor.copy(f"COPY {_STAGING} ({columns}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row(row)
         cursor.execute(f"INSERT INTO {qn(Event._meta.db_table)} ({columns}) SELECT {columns} FROM {_STAGING} "  # noqa: S608
@@ -217,6 +221,12 @@ def ingest(org: Organization, items: Any, *, source: str = EventSource.API, now:
            tolerance: timedelta = core.FUTURE_TOLERANCE) -> IngestResult:
     """Check and store a batch (``ValueError`` when ``items`` is not a list or holds more than
     ``core.MAX_BATCH``)."""
+    return ingest_for(org.pk, items, source=source, now=now, tolerance=tolerance)
+
+
+def ingest_for(org_id: int, items: Any, *, source: str = EventSource.API, now: datetime | None = None,
+               tolerance: timedelta = core.FUTURE_TOLERANCE) -> IngestResult:
+    """``ingest`` by organisation id (the fast path knows only the id)."""
     now = now or timezone.now()
     checked = core.check_batch(items, now, tolerance=tolerance)
     result = IngestResult([ItemResult(i, REJECTED) for i in range(len(checked))])
@@ -226,14 +236,16 @@ def ingest(org: Organization, items: Any, *, source: str = EventSource.API, now:
             result.items[i] = ItemResult(i, REJECTED, item.field, item.reason)
         else:
             clean.append((i, item))
-    contacts = _lookup(Contact, org, {e.contact for _i, e in clean if e.contact})
-    accounts = _lookup(Account, org, {e.account for _i, e in clean if e.account})
-    known = _existing_client_ids(org, (e.client_id for _i, e in clean if e.client_id))
+    contacts = _lookup(Contact, org_id, {e.contact for _i, e in clean if e.contact})
+    accounts = _lookup(Account, org_id, {e.account for _i, e in clean if e.account})
+    known: set[str] = set()  # client ids earlier in this batch; ids stored before are found by the insert
     conn = connections[DEFAULT_DB_ALIAS]
     rows: list[tuple[Any, ...]] = []
     positions: list[int] = []
     received = conn.ops.adapt_datetimefield_value(now)
     adapt = _adapter(conn)
+    src = str(source)
+    person_number = core.person_number
     for i, e in clean:
         contact = contacts.get(e.contact) if e.contact else None
         if e.contact and contact is None and not e.anonymous_id:
@@ -255,10 +267,8 @@ def ingest(org: Organization, items: Any, *, source: str = EventSource.API, now:
                 continue
             known.add(e.client_id)
         contact_id = contact[0] if contact else None
-        rows.append((org.pk, e.name, adapt(e.at),
-                     core.person_number(org.pk, contact_id, e.anonymous_id), contact_id, e.anonymous_id, account_id,
-                     e.touchpoint, json.dumps(e.properties, ensure_ascii=False, separators=(",", ":")),
-                     e.client_id, str(source), received))
+        rows.append((org_id, e.name, adapt(e.at), person_number(org_id, contact_id, e.anonymous_id), contact_id,
+                     e.anonymous_id, account_id, e.touchpoint, e.properties_json, e.client_id, src, received))
         positions.append(i)
         result.items[i] = ItemResult(i, STORED)
     if rows:

@@ -29,6 +29,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import orjson
+
 MAX_BATCH = 1000
 MAX_NAME = 100
 MAX_ID = 200
@@ -51,6 +53,7 @@ class CleanEvent:
     touchpoint: str
     properties: dict[str, Any] = field(default_factory=dict)
     client_id: str = ""
+    properties_json: str = "{}"  # the properties as stored: compact UTF-8 JSON
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +64,21 @@ class Rejected:
 
 
 def _text(value: Any, name: str, limit: int, *, required: bool = False) -> str:
-    if value is None or value == "":
+    if value.__class__ is str:  # the common case first: a plain, printable string within the limit
+        text = value.strip() if value[:1].isspace() or value[-1:].isspace() else value
+        if text and len(text) <= limit and text.isprintable():
+            return text
+    elif value is None:
         if required:
             raise _Bad(name, "is required")
         return ""
-    if isinstance(value, bool) or not isinstance(value, (str, int)):
+    elif isinstance(value, bool) or not isinstance(value, (str, int)):
         raise _Bad(name, "must be a string")
     text = str(value).strip()
-    if not text and required:
-        raise _Bad(name, "is required")
+    if not text:
+        if required:
+            raise _Bad(name, "is required")
+        return ""
     if len(text) > limit:
         raise _Bad(name, f"is longer than {limit} characters")
     if _CONTROL.search(text):
@@ -100,12 +109,27 @@ def parse_timestamp(value: Any) -> datetime:
         raise ValueError("must be an ISO 8601 date-time with a zone or epoch seconds")
     text = value.strip()
     try:
-        at = datetime.fromisoformat(text[:-1] + "+00:00" if text[-1:] in "zZ" else text)
+        at = datetime.fromisoformat(text[:-1] + "Z" if text[-1:] == "z" else text)  # reads "Z" (3.11)
     except ValueError as exc:
         raise ValueError("is not an ISO 8601 date-time") from exc
     if at.tzinfo is None:
         raise ValueError("needs a time zone (e.g. 2026-11-23T08:00:00Z or +08:00)")
     return at.astimezone(UTC)
+
+
+def dump_properties(props: dict[str, Any]) -> bytes:
+    """Compact UTF-8 JSON of an event's properties; ``_Bad`` when they are not plain JSON. orjson writes NaN and
+    infinity as ``null``, so a ``null`` in its output is checked again by the json module, which refuses them."""
+    try:
+        encoded = orjson.dumps(props)
+    except (TypeError, ValueError, OverflowError):  # e.g. an integer beyond 64 bits: the json module judges
+        encoded = b""
+    if not encoded or b"null" in encoded:
+        try:
+            encoded = json.dumps(props, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+        except (TypeError, ValueError) as exc:
+            raise _Bad("properties", "must be plain JSON (no NaN or infinity)") from exc
+    return encoded
 
 
 def check(item: Any, index: int, now: datetime, *, tolerance: timedelta = FUTURE_TOLERANCE) -> CleanEvent | Rejected:
@@ -138,16 +162,14 @@ def check(item: Any, index: int, now: datetime, *, tolerance: timedelta = FUTURE
             props = {}
         if not isinstance(props, dict):
             raise _Bad("properties", "must be a JSON object")
-        try:
-            size = len(json.dumps(props, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode())
-        except (TypeError, ValueError) as exc:
-            raise _Bad("properties", "must be plain JSON (no NaN or infinity)") from exc
+        encoded = dump_properties(props)
+        size = len(encoded)
         if size > MAX_PROPERTIES_BYTES:
             raise _Bad("properties", f"are {size:,} bytes; at most {MAX_PROPERTIES_BYTES:,} are stored per event")
         client_id = _text(item.get("id"), "id", MAX_ID)
     except _Bad as bad:
         return Rejected(index, bad.field, bad.reason)
-    return CleanEvent(name, at, contact, anonymous, account, touchpoint, props, client_id)
+    return CleanEvent(name, at, contact, anonymous, account, touchpoint, props, client_id, encoded.decode())
 
 
 def check_batch(items: Any, now: datetime, *, tolerance: timedelta = FUTURE_TOLERANCE) -> list[CleanEvent | Rejected]:
