@@ -46,7 +46,7 @@ from django.utils import timezone
 
 from cxloop.analytics import rollups
 from cxloop.behaviour.models import Event, Funnel
-from cxloop.core import metrics
+from cxloop.core import metrics, names
 from cxloop.core.metrics import Comparison, Estimate, Proportion
 from cxloop.core.ux import FunnelStep
 from cxloop.customers.models import Contact
@@ -390,6 +390,17 @@ def run(org: Organization, steps: Sequence[StepDef], start: datetime, end: datet
     for i in range(1, len(steps)):
         step_sql, step_params = _step_sql(steps[i], vendor)
         bound, bound_params = _bound_sql(vendor, "p.t0", window_seconds)
+        if vendor == "sqlite" and not steps[i].touchpoints:
+            # SQLite has no merge join: each person of the previous step looks up their first event of this step
+            # at or after their previous step in the (org, name, person, at) index — one seek, the first entry
+            # (checked against the property filters in time order) — 5× faster at 10M events than reading the
+            # step's events and finding each one's person in an automatic index
+            ctes.append(f"s{i} AS MATERIALIZED (SELECT person, t0, tp, t FROM (SELECT p.person AS person, "  # noqa: S608
+                        f"p.t0 AS t0, p.t AS tp, (SELECT MIN(e.at) FROM {table} e WHERE e.org_id = %s AND "
+                        f"{step_sql} AND e.person = p.person AND e.at >= p.t AND e.at >= %s AND e.at <= %s "
+                        f"AND e.at <= {bound}) AS t FROM s{i - 1} p) x WHERE t IS NOT NULL)")
+            params += [org.pk, *step_params, lo, last, *bound_params]
+            continue
         ctes.append(f"s{i} AS MATERIALIZED (SELECT p.person AS person, MIN(p.t0) AS t0, MIN(p.t) AS tp, "  # noqa: S608
                     f"MIN(e.at) AS t FROM {table} e {join} s{i - 1} p "
                     f"WHERE e.person = p.person AND e.org_id = %s AND {step_sql} AND e.at >= %s AND e.at <= %s "
@@ -440,11 +451,14 @@ def run(org: Organization, steps: Sequence[StepDef], start: datetime, end: datet
     # write lock: a long read must not hold up the writers)
     with transaction.atomic() if vendor == "postgresql" else contextlib.nullcontext(), conn.cursor() as cursor:
         if vendor == "postgresql":
-            # hashes and sorts of a few hundred thousand people stay in memory (the default 4 MB spills)
-            # and every step is a hash join: the planner cannot estimate how many people a GROUP BY person
-            # leaves (it guesses 200) and would otherwise walk (org, person, at) once per person
+            # sorts of a few hundred thousand people stay in memory (the default 4 MB spills), and every step
+            # is a merge join of the previous step's people (sorted) with the (org, name, person, at) index —
+            # no hashing, and a streaming MIN per person. The planner cannot estimate how many people a GROUP BY
+            # person leaves (it guesses 200): left alone it walks (org, person, at) once per person (nested
+            # loop) or hashes the step's events (1.7× slower at 10M events)
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL enable_nestloop = off")
+            cursor.execute("SET LOCAL enable_hashjoin = off")
             # and no JIT: that setting makes the (unavoidable) nested loops of the medians cost 10¹⁰, which
             # triggers JIT compilation with inlining — about 1.5 s before the first row
             cursor.execute("SET LOCAL jit = off")
@@ -605,25 +619,11 @@ def steps_of(f: Funnel, language: str = "en") -> list[StepDef]:
 
 
 def clean_name(raw: Any, field: str = "name") -> dict[str, str]:
-    """``{language: text}`` with at least one text; plain text is every language's."""
-    if isinstance(raw, str):
-        raw = dict.fromkeys(LANGUAGES, raw)
-    if not isinstance(raw, Mapping):
-        raise FunnelError(f"{field}: give the name as text or as {{language: text}}", field=field)
-    out: dict[str, str] = {}
-    for lang, text in raw.items():
-        if lang not in LANGUAGES:
-            raise FunnelError(f"{field}.{lang}: use zh-hans, zh-hant or en", field=f"{field}.{lang}")
-        if not isinstance(text, str):
-            raise FunnelError(f"{field}.{lang}: must be text", field=f"{field}.{lang}")
-        text = text.strip()
-        if len(text) > MAX_NAME:
-            raise FunnelError(f"{field}.{lang}: at most {MAX_NAME} characters", field=f"{field}.{lang}")
-        if text:
-            out[lang] = text
-    if not out:
-        raise FunnelError(f"{field}: is required", field=field)
-    return out
+    """``{language: text}`` with at least one text; plain text is every language's (``core.names``)."""
+    try:
+        return names.clean_names(raw, field, max_length=MAX_NAME)
+    except names.BadName as bad:
+        raise FunnelError(str(bad), field=bad.field) from bad
 
 
 def save_funnel(*, org: Organization, name: Any, steps: Any = None, window_days: Any = None,

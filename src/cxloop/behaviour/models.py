@@ -5,8 +5,10 @@ One narrow table made for volume: the event's name, when it happened, the person
 the contact's id, or a stable negative number from the anonymous id, see ``core.events.person_number``), the
 contact and account when known, the touchpoint key, free properties and the client's event id (unique per
 organisation when given, which makes re-sending a batch safe). The indexes serve the reads: per event name and
-time (funnels, task metrics; the person is in the index so counting people reads the index alone), per time
-(active users, retention) and per person (one customer's timeline)."""
+time (task metrics, the newest events of a name; the person is in the index so counting people reads the index
+alone), per event name and person (funnel steps: each step is a merge of the previous step's people with the
+step's events in person order, with no hashing), per time (active users, retention) and per person (one
+customer's timeline)."""
 
 from __future__ import annotations
 
@@ -48,6 +50,7 @@ class Event(models.Model):
     class Meta:
         indexes: ClassVar = [
             models.Index(fields=["org", "name", "at", "person"], name="event_org_name_at"),
+            models.Index(fields=["org", "name", "person", "at"], name="event_org_name_person"),
             models.Index(fields=["org", "at", "person"], name="event_org_at"),
             models.Index(fields=["org", "person", "at"], name="event_org_person"),
         ]

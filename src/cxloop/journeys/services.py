@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from cxloop.core import names
 from cxloop.journeys.models import Journey, Stage, Step, Touchpoint, TouchpointChannel
 from cxloop.orgs.models import Organization, Team, User
 from cxloop.orgs.services import ServiceError, audit
@@ -29,25 +30,11 @@ class JourneyError(ServiceError):
 
 
 def clean_name(raw: Any, field: str = "name") -> dict[str, str]:
-    """``{language: text}`` with at least one text; a plain string is taken as every language's."""
-    if isinstance(raw, str):
-        raw = dict.fromkeys(LANGUAGES, raw)
-    if not isinstance(raw, Mapping):
-        raise JourneyError(f"{field}: give the name as text or as {{language: text}}", field=field)
-    out: dict[str, str] = {}
-    for lang, text in raw.items():
-        if lang not in LANGUAGES:
-            raise JourneyError(f"{field}.{lang}: use zh-hans, zh-hant or en", field=f"{field}.{lang}")
-        if not isinstance(text, str):
-            raise JourneyError(f"{field}.{lang}: must be text", field=f"{field}.{lang}")
-        text = text.strip()
-        if len(text) > MAX_NAME:
-            raise JourneyError(f"{field}.{lang}: at most {MAX_NAME} characters", field=f"{field}.{lang}")
-        if text:
-            out[lang] = text
-    if not out:
-        raise JourneyError(f"{field}: a name in at least one language is required", field=field)
-    return out
+    """``{language: text}`` with at least one text; plain text is every language's (``core.names``)."""
+    try:
+        return names.clean_names(raw, field, max_length=MAX_NAME)
+    except names.BadName as bad:
+        raise JourneyError(str(bad), field=bad.field) from bad
 
 
 def _text(value: Any, field: str) -> str:
