@@ -89,7 +89,20 @@ def _objects(t: Any) -> dict[str, int]:
 
     funnel = Funnel.objects.create(org=t.org, name={"en": "Secret funnel"},
                                    steps=[{"event": "signed_up"}, {"event": "secret_step"}])
+    from datetime import date
+
+    from cxloop.govern import services as govern
+
+    govern.set_committee(org=t.org, chair=t.owner.pk, seats=[{"team": t.team.pk, "head": t.owner.pk}])
+    director = govern.generate_rotation(org=t.org, start=date(2026, 1, 1), months=2)[0]
+    meeting = govern.save_meeting(org=t.org, held_on="2026-01-15", title="Secret meeting")
+    kpi = govern.save_kpi(org=t.org, team=t.team.pk, name="Secret KPI", measure={"kind": "renewal"}, target=80)
+    plan = govern.save_plan(org=t.org, data={"title": "Secret plan"})
     return {
+        "rotation_id": director.pk,
+        "meeting_id": meeting.pk,
+        "kpi_id": kpi.pk,
+        "plan_id": plan.pk,
         "funnel_id": funnel.pk,
         "segment_id": segment.pk,
         "persona_id": persona.pk,

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "cxloop.journeys",
     "cxloop.segments",
     "cxloop.behaviour",
+    "cxloop.govern",
     "cxloop.demo",
     "cxloop.ops",
 ]

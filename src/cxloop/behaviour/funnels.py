@@ -400,7 +400,7 @@ def run(org: Organization, steps: Sequence[StepDef], start: datetime, end: datet
                         f"(SELECT MIN(e.at) FROM {table} e WHERE e.org_id = %s AND {step_sql} AND "
                         f"e.person = p.person AND e.at >= p.t AND e.at >= %s AND e.at <= %s AND e.at <= {bound}) "
                         f"AS t FROM s{i - 1} p)")
-            ctes.append(f"s{i} AS MATERIALIZED (SELECT person, t0, tp, t FROM a{i} WHERE t IS NOT NULL)")
+            ctes.append(f"s{i} AS MATERIALIZED (SELECT person, t0, tp, t FROM a{i} WHERE t IS NOT NULL)")  # noqa: S608
             params += [org.pk, *step_params, lo, last, *bound_params]
             continue
         ctes.append(f"s{i} AS MATERIALIZED (SELECT p.person AS person, MIN(p.t0) AS t0, MIN(p.t) AS tp, "  # noqa: S608
