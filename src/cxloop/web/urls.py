@@ -1,4 +1,4 @@
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 
 from cxloop.web import (
     account_views,
@@ -17,7 +17,7 @@ from cxloop.web import (
     views,
 )
 
-org_patterns = [
+org_patterns: list[URLPattern | URLResolver] = [
     path("", views.dashboard, name="dashboard"),
     path("surveys/", survey_views.survey_list, name="surveys"),
     path("surveys/new/", survey_views.survey_new, name="survey_new"),
@@ -81,7 +81,7 @@ org_patterns = [
     path("cases/<int:number>/priority/", case_views.case_priority, name="case_priority"),
     path("cases/<int:number>/comment/", case_views.case_comment, name="case_comment"),
     path("cases/<int:number>/reply/", case_views.case_reply, name="case_reply"),
-    path("governance/", views.governance, name="governance"),
+    path("governance/", include("cxloop.web.govern_urls")),
     path("settings/", views.settings_org, name="settings_org"),
     path("settings/logo/", views.settings_logo, name="settings_logo"),
     path("settings/teams/", views.settings_teams, name="settings_teams"),

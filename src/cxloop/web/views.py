@@ -63,19 +63,6 @@ def dashboard(request: HttpRequest, actor: Actor) -> HttpResponse:
     return dashboard_views.org_dashboard(request, actor)
 
 
-def _not_built_yet(section: str) -> Any:
-    """Navigation targets of capabilities still to come: an honest page saying what will be there."""
-
-    @require_safe
-    @org_page(READ)
-    def view(request: HttpRequest, actor: Actor) -> HttpResponse:
-        return render(request, "web/coming.html", {"org": actor.org, "section": section})
-
-    view.__name__ = f"{section}_page"
-    return view
-
-
-governance = _not_built_yet("governance")
 
 
 # --- settings ------------------------------------------------------------------------------------

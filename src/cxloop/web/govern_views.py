@@ -1,0 +1,248 @@
+"""The Governance section (issue 9): the CX committee (chair, departments, the director rotation, what needs a
+decision, meetings), the KPI scoreboard across departments and months, action plans with their measured effect,
+and success stories. Each view calls ``govern.services`` (or ``govern.stories``); POSTs are plain forms."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils.translation import get_language, gettext_lazy
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_safe
+
+from cxloop.analytics.metrics_service import local_today
+from cxloop.core import governance, metrics
+from cxloop.govern import measures, services, stories
+from cxloop.govern.models import ActionPlan, PlanStatus
+from cxloop.orgs.access import MANAGE, READ, WORK, Actor
+from cxloop.orgs.models import Team
+from cxloop.orgs.services import ServiceError
+from cxloop.web.decorators import org_page
+
+STATUS_LABELS = {governance.MET: gettext_lazy("Met"), governance.MISSED: gettext_lazy("Missed"),
+                 governance.OPEN: gettext_lazy("Not significant yet"), governance.NO_DATA: gettext_lazy("No data")}
+VERDICT_LABELS = {"improved": gettext_lazy("Significant improvement"), "worsened": gettext_lazy("Significantly worse"),
+                  "no_change": gettext_lazy("No significant change"), "too_few": gettext_lazy("Too few to tell"),
+                  "no_data": gettext_lazy("No data yet")}
+
+
+def _language() -> str:
+    return (get_language() or "en").lower()
+
+
+def _label(names: dict[str, str]) -> str:
+    lang = _language()
+    return names.get(lang) or names.get("en") or next(iter(names.values()), "")
+
+
+@dataclass(frozen=True)
+class Shown:
+    """An estimate as the pages show it (``web/behaviour/_est.html``)."""
+
+    value: float | None
+    low: float | None
+    high: float | None
+    n: int
+    too_few: bool
+    unit: str
+    decimals: int
+
+
+def shown(e: metrics.Estimate | None, unit: str) -> Shown | None:
+    if e is None:
+        return None
+    return Shown(e.value, e.low, e.high, e.n, e.too_few, "%" if unit == "%" else "", 0 if unit in ("%", "points")
+                 else 2)
+
+
+def _month_choices(today: date, back: int = 12, ahead: int = 12) -> list[tuple[str, str]]:
+    first = services.first_of_month(today)
+    months = [governance.add_months(first, i) for i in range(-back, ahead + 1)]
+    return [(m.isoformat()[:7], m.isoformat()[:7]) for m in months]
+
+
+class RotationForm(forms.Form):
+    start = forms.ChoiceField(label=gettext_lazy("From month"))
+    months = forms.IntegerField(label=gettext_lazy("Months"), min_value=1, max_value=36, initial=12)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = _month_choices(local_today())
+        self.fields["start"].choices = choices  # type: ignore[attr-defined]
+        self.fields["start"].initial = local_today().isoformat()[:7]
+
+
+class MonthForm(forms.Form):
+    rotation = forms.IntegerField(widget=forms.HiddenInput)
+    team = forms.ModelChoiceField(queryset=Team.objects.none(), label=gettext_lazy("Department"))
+
+    def __init__(self, *args: Any, org: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = Team.objects.filter(  # type: ignore[attr-defined]
+            org=org, pk__in=services.committee(org).seats.values("team_id"))
+
+
+def _tabs(tab: str) -> dict[str, Any]:
+    return {"section": "governance", "tab": tab}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@org_page(READ, post_role=MANAGE)
+def committee(request: HttpRequest, actor: Actor) -> HttpResponse:
+    org = actor.org
+    rotation_form = RotationForm()
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") == "rotation":
+                rotation_form = RotationForm(request.POST)
+                if rotation_form.is_valid():
+                    services.generate_rotation(org=org, start=rotation_form.cleaned_data["start"],
+                                               months=rotation_form.cleaned_data["months"], actor=actor.user)
+                    messages.success(request, _("The rotation is planned."))
+                    return HttpResponseRedirect(reverse("governance", kwargs={"org": org.slug}))
+            elif request.POST.get("action") == "month":
+                form = MonthForm(request.POST, org=org)
+                if form.is_valid():
+                    row = services.director_month(org, form.cleaned_data["rotation"])
+                    services.edit_month(org=org, month=row.month, team=form.cleaned_data["team"].pk,
+                                        actor=actor.user)
+                    messages.success(request, _("The month's director is changed."))
+                    return HttpResponseRedirect(reverse("governance", kwargs={"org": org.slug}))
+                messages.error(request, _("Choose a department on the committee."))
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    c = services.committee(org)
+    today = services.first_of_month(local_today())
+    schedule = services.schedule(org, governance.add_months(today, -2), 14)
+    seats = list(c.seats.select_related("team", "head"))
+    return render(request, "web/governance/committee.html", {
+        "org": org, **_tabs("committee"), "committee": c, "committee_name": _label(c.name), "seats": seats,
+        "schedule": [{"row": m, "current": m.month == today, "form": MonthForm(org=org, initial={"rotation": m.pk,
+                                                                                                    "team": m.team_id})}
+                     for m in schedule],
+        "rotation_form": rotation_form, "can_manage": actor.can(MANAGE),
+        "decide": services.plans(org, PlanStatus.PROPOSED), "meetings": services.meetings(org)[:5],
+        "director": services.director_of(org, today)})
+
+
+@require_safe
+@org_page(READ)
+def scoreboard(request: HttpRequest, actor: Actor) -> HttpResponse:
+    org = actor.org
+    end = None
+    if request.GET.get("to"):
+        try:
+            end = services.parse_month(request.GET["to"], "to")
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+    board = services.scoreboard(org, end=end)
+    rows = []
+    for block in board.teams:
+        for i, r in enumerate(block.rows):
+            unit = measures.unit(r.kpi.measure)
+            rows.append({"team": block.team, "first": i == 0, "span": len(block.rows), "kpi": r.kpi,
+                         "name": _label(r.kpi.name), "measure": measures.describe(r.kpi.measure, _language(), org),
+                         "unit": unit, "target": r.kpi.target, "direction": r.kpi.direction,
+                         "cells": [{"month": c.month, "s": shown(c.estimate, unit), "status": c.status,
+                                    "label": STATUS_LABELS.get(c.status, "")} for c in r.cells]})
+    winners = [{"month": m, "teams": [b.team for b in board.teams if b.team.pk in board.winners[m]]}
+               for m in board.months]
+    return render(request, "web/governance/scoreboard.html", {
+        "org": org, **_tabs("kpis"), "months": board.months, "rows": rows, "winners": winners,
+        "end": board.months[-1] if board.months else None})
+
+
+class PlanForm(forms.Form):
+    title = forms.CharField(label=gettext_lazy("Title"), max_length=services.MAX_TITLE)
+    problem = forms.CharField(label=gettext_lazy("Problem"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
+    owner_team = forms.ModelChoiceField(queryset=Team.objects.none(), label=gettext_lazy("Owner team"),
+                                        required=False)
+
+    def __init__(self, *args: Any, org: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["owner_team"].queryset = Team.objects.filter(org=org)  # type: ignore[attr-defined]
+
+
+def _plan_row(p: ActionPlan) -> dict[str, Any]:
+    e = services.plan_effect(p)
+    return {"plan": p, "verdict": e.verdict if e else "", "verdict_label": VERDICT_LABELS.get(e.verdict, "") if e
+            else ""}
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@org_page(READ, post_role=WORK)
+def plans(request: HttpRequest, actor: Actor) -> HttpResponse:
+    org = actor.org
+    form = PlanForm(org=org)
+    if request.method == "POST":
+        form = PlanForm(request.POST, org=org)
+        if form.is_valid():
+            data = {"title": form.cleaned_data["title"], "problem": form.cleaned_data["problem"]}
+            if form.cleaned_data["owner_team"]:
+                data["owner_team"] = form.cleaned_data["owner_team"].pk
+            try:
+                p = services.save_plan(org=org, data=data, actor=actor.user)
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                return HttpResponseRedirect(reverse("governance_plan", kwargs={"org": org.slug, "number": p.number}))
+    status = request.GET.get("status") or None
+    if status not in PlanStatus.values:
+        status = None
+    return render(request, "web/governance/plans.html", {
+        "org": org, **_tabs("plans"), "rows": [_plan_row(p) for p in services.plans(org, status)], "form": form,
+        "statuses": PlanStatus.choices, "status": status, "can_work": actor.can(WORK)})
+
+
+class StatusForm(forms.Form):
+    status = forms.ChoiceField(label=gettext_lazy("Status"), choices=PlanStatus.choices)
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@org_page(READ, post_role=WORK)
+def plan(request: HttpRequest, actor: Actor, number: int) -> HttpResponse:
+    org = actor.org
+    try:
+        p = services.plan_by_number(org, number)
+    except ServiceError as exc:
+        raise Http404(exc.message) from exc
+    if request.method == "POST":
+        form = StatusForm(request.POST)
+        if form.is_valid():
+            services.save_plan(org=org, data={"status": form.cleaned_data["status"]}, p=p, actor=actor.user)
+            messages.success(request, _("The plan's status is changed."))
+        return HttpResponseRedirect(reverse("governance_plan", kwargs={"org": org.slug, "number": p.number}))
+    p = services.plan(org, p.pk)
+    effect = services.plan_effect(p)
+    unit = measures.unit(p.measure) if p.measure else ""
+    return render(request, "web/governance/plan.html", {
+        "org": org, **_tabs("plans"), "p": p, "tasks": list(p.tasks.all()),
+        "cases": list(p.cases.order_by("number")[:50]),
+        "measure": measures.describe(p.measure, _language(), org) if p.measure else "",
+        "effect": effect, "before": shown(effect.before, unit) if effect else None,
+        "after": shown(effect.after, unit) if effect else None, "unit": unit,
+        "verdict_label": VERDICT_LABELS.get(effect.verdict, "") if effect else "",
+        "status_form": StatusForm(initial={"status": p.status}), "can_work": actor.can(WORK)})
+
+
+@require_safe
+@org_page(READ)
+def success(request: HttpRequest, actor: Actor) -> HttpResponse:
+    org = actor.org
+    found = stories.success_stories(org)
+    items = []
+    for s in found.plans:
+        unit = measures.unit(s.plan.measure)
+        items.append({"plan": s.plan, "effect": s.effect, "before": shown(s.effect.before, unit),
+                      "after": shown(s.effect.after, unit), "unit": unit,
+                      "measure": measures.describe(s.plan.measure, _language(), org)})
+    return render(request, "web/governance/stories.html", {
+        "org": org, **_tabs("stories"), "plans": items, "recovered": found.recovered,
+        "recovered_total": found.recovered_total})

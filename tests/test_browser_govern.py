@@ -1,0 +1,51 @@
+"""Issue 9 in a real browser (Debian's Chromium through Playwright): the Governance pages — committee with the
+rotation, the KPI scoreboard, one action plan with its measured effect, success stories — in zh-Hans and English, on
+a desktop and a phone (390 px), without console errors or sideways scrolling of the page. Screenshots in
+test-artifacts/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.test_browser_ux import _login, _shot
+from tests.test_govern_pages import governed
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_governance_pages_in_two_languages_on_desktop_and_phone(browser: Any, live_server: Any, tenant_a: Any,
+                                                                 screenshot_dir: Path) -> None:
+    data = governed(tenant_a)
+    base, slug = live_server.url, tenant_a.org.slug
+    pages = (("committee", ""), ("kpis", "kpis/?to=2026-07"), ("plan", f"plans/{data['worked'].number}/"),
+             ("stories", "stories/"))
+    for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
+                                         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
+                                         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
+                                         ("en-US", "en", {"width": 390, "height": 844}, "phone")):
+        phone = kind == "phone"
+        ctx = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
+                                  device_scale_factor=2 if phone else 1)
+        page = ctx.new_page()
+        problems: list[str] = []
+        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
+        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
+        _login(page, base, tenant_a.owner.email)
+        for name, path in pages:
+            page.goto(f"{base}/o/{slug}/governance/{path}")
+            assert page.locator("html").get_attribute("lang") == lang
+            assert page.locator("nav.tabs a[aria-current=page]").count() == 1
+            width = page.evaluate("document.documentElement.scrollWidth")
+            assert width <= viewport["width"] + 1, f"{name} {lang} {kind}: the page scrolls sideways ({width}px)"
+            if name == "committee":
+                assert page.locator("tr.gv-current").count() == 1
+            if name == "kpis":
+                assert page.locator("td.gv-met").count() >= 2 and page.locator("td.gv-missed").count() >= 2
+                assert page.locator(".gv-winner").count() >= 2
+            if name == "plan":
+                assert page.locator(".gv-effect.gv-verdict-improved").count() == 1
+            _shot(page, screenshot_dir, f"governance-{name}-{lang}-{kind}")
+        assert problems == [], problems
+        ctx.close()
