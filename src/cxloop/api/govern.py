@@ -12,13 +12,14 @@ import json
 from datetime import date
 from typing import Any
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
+from cxloop.analytics.metrics_service import local_today
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.api.ux import comparison_out, estimate_out
 from cxloop.core import governance
-from cxloop.govern import measures, services, stories
+from cxloop.govern import measures, report, services, stories
 from cxloop.govern.models import ActionPlan, DirectorMonth, Kpi, Meeting
 from cxloop.orgs.access import ANALYSE, MANAGE, READ, WORK
 
@@ -364,3 +365,59 @@ def get_stories(request: HttpRequest, org: str | None = None) -> Any:
     return {"plans": [{**plan_out(s.plan), "effect": effect_out(s.effect)} for s in found.plans],
             "recovered": [{"case": r.number, "title": r.title, "team": r.team, "resolved_at": r.resolved_at,
                            "note": r.note} for r in found.recovered]}
+
+
+# --- the monthly report ----------------------------------------------------------------------------------------
+
+
+@router.get("/reports/governance", response={200: Any, **ERRORS},
+            summary="The monthly governance report: format=json (default), html or pdf")
+def get_report(request: HttpRequest, month: str | None = None, language: str | None = None, format: str = "json",
+               org: str | None = None) -> Any:
+    a = caller(request, org)
+    a.require(READ)
+    if format not in ("json", "html", "pdf"):
+        raise services.GovernError("format: use json, html or pdf", field="format")
+    lang = (language or _language(request)).lower()
+    if lang not in report.LANGUAGES:
+        raise services.GovernError("language: use zh-hans, zh-hant or en", field="language")
+    first = services.parse_month(month, "month") if month else governance.add_months(
+        services.first_of_month(local_today()), -1)
+    built = report.build(a.org, first, lang)
+    if format == "html":
+        return HttpResponse(report.render_html(built), content_type="text/html; charset=utf-8")
+    if format == "pdf":
+        try:
+            pdf = report.render_pdf(report.render_html(built))
+        except RuntimeError as exc:
+            raise services.GovernError(f"format: {exc}", field="format", status=503) from exc
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="cx-governance-{first:%Y-%m}.pdf"'
+        return response
+    return {"month": _month(first), "language": lang,
+            "director": month_out(built.director) if built.director else None,
+            "kpis": [{"team": k["team"], "name": k["name"], "target": k["target"], "direction": k["direction"],
+                      "actual": estimate_out(k["now"].estimate) if k["now"] else None,
+                      "status": k["now"].status if k["now"] else ""} for k in built.kpi_rows],
+            "winners": built.board.winners.get(first, []),
+            "themes": [{"key": t.key, "label": t.label, "count": t.count, "share": estimate_out(t.share),
+                        "spike": t.spike == first} for t in built.themes],
+            "low_points": [{"journey": j, "step": st.label, "sentiment": estimate_out(st.sentiment)}
+                           for j, st in built.low_points],
+            "plans": [{"number": line.plan.number, "title": line.plan.title, "status": line.plan.status,
+                       "effect": effect_out(line.effect)} for line in built.plans],
+            "success_stories": len(built.stories.plans) if built.stories else 0,
+            "recovered": built.stories.recovered_total if built.stories else 0}
+
+
+class SendIn(Schema):
+    month: str
+
+
+@router.post("/reports/governance/send", response={202: dict[str, Any], **ERRORS},
+             summary="E-mail the month's report (HTML with the PDF attached) to the committee")
+def send_report(request: HttpRequest, payload: SendIn, org: str | None = None) -> Any:
+    a = caller(request, org)
+    a.require(MANAGE)
+    to = report.send(org=a.org, month=services.parse_month(payload.month, "month"), actor=a.user, api_key=a.api_key)
+    return Status(202, {"queued": len(to)})

@@ -35,6 +35,7 @@ from cxloop.core.survey_templates import template
 from cxloop.demo import content
 from cxloop.demo.base import SIZES, PublishedSurvey, Scale, aware, part_rng
 from cxloop.demo.events import create_events
+from cxloop.demo.govern import create_governance
 from cxloop.demo.invitations import create_invitations
 from cxloop.demo.journeys import create_journeys, link_personas
 from cxloop.demo.loop import create_loop
@@ -101,6 +102,8 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         rollups.rebuild(survey_ids=[published.survey.pk for published in surveys.values()])
         # What the customers did, beside what they said (reads the NPS answers above; its own random stream).
         create_events(org, part_rng(seed, "events"), scale, timeline, accounts, contacts)
+        # The CX committee, department KPIs and the action plans (no random draws: nothing above changes).
+        create_governance(org, staff.teams, timeline, at=aware(timeline.today, time(9, 30)))
     return DemoStats(
         teams=len(staff.teams),
         users=len(staff.users),

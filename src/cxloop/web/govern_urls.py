@@ -11,4 +11,5 @@ urlpatterns: list[URLPattern] = [
     path("plans/", govern_views.plans, name="governance_plans"),
     path("plans/<int:number>/", govern_views.plan, name="governance_plan"),
     path("stories/", govern_views.success, name="governance_stories"),
+    path("report/", govern_views.report_page, name="governance_report"),
 ]

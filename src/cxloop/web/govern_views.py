@@ -12,6 +12,7 @@ from django import forms
 from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.templatetags.static import static
 from django.urls import reverse
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -19,7 +20,7 @@ from django.views.decorators.http import require_http_methods, require_safe
 
 from cxloop.analytics.metrics_service import local_today
 from cxloop.core import governance, metrics
-from cxloop.govern import measures, services, stories
+from cxloop.govern import measures, report, services, stories
 from cxloop.govern.models import ActionPlan, PlanStatus
 from cxloop.orgs.access import MANAGE, READ, WORK, Actor
 from cxloop.orgs.models import Team
@@ -129,7 +130,7 @@ def committee(request: HttpRequest, actor: Actor) -> HttpResponse:
                      for m in schedule],
         "rotation_form": rotation_form, "can_manage": actor.can(MANAGE),
         "decide": services.plans(org, PlanStatus.PROPOSED), "meetings": services.meetings(org)[:5],
-        "director": services.director_of(org, today)})
+        "director": services.director_of(org, today), "report_month": governance.add_months(today, -1)})
 
 
 @require_safe
@@ -246,3 +247,35 @@ def success(request: HttpRequest, actor: Actor) -> HttpResponse:
     return render(request, "web/governance/stories.html", {
         "org": org, **_tabs("stories"), "plans": items, "recovered": found.recovered,
         "recovered_total": found.recovered_total})
+
+
+@require_http_methods(["GET", "HEAD", "POST"])
+@org_page(READ, post_role=MANAGE)
+def report_page(request: HttpRequest, actor: Actor) -> HttpResponse:
+    """The monthly report: ``?month=YYYY-MM`` (default: last month), ``&format=pdf`` for the PDF; POST sends it to
+    the committee."""
+    org = actor.org
+    default = governance.add_months(services.first_of_month(local_today()), -1)
+    try:
+        month = services.parse_month(request.GET.get("month") or request.POST.get("month") or default, "month")
+    except ServiceError as exc:
+        return HttpResponse(exc.message, status=400, content_type="text/plain; charset=utf-8")
+    language = _language()
+    if request.method == "POST":
+        try:
+            sent = report.send(org=org, month=month, actor=actor.user)
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("The report is on its way to %(n)d committee members.") % {"n": len(sent)})
+        return HttpResponseRedirect(reverse("governance", kwargs={"org": org.slug}))
+    built = report.build(org, month, language)
+    if request.GET.get("format") == "pdf":
+        try:
+            pdf = report.render_pdf(report.render_html(built))
+        except RuntimeError as exc:
+            return HttpResponse(str(exc), status=503, content_type="text/plain; charset=utf-8")
+        response = HttpResponse(pdf, content_type="application/pdf")
+        response["Content-Disposition"] = f'inline; filename="cx-governance-{month:%Y-%m}.pdf"'
+        return response
+    return HttpResponse(report.render_html(built, css_url=static("cxloop/report.css")))
