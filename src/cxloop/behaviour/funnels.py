@@ -460,7 +460,10 @@ def run(org: Organization, steps: Sequence[StepDef], start: datetime, end: datet
             # loop) or hashes the step's events (1.7× slower at 10M events)
             cursor.execute("SET LOCAL work_mem = '128MB'")
             cursor.execute("SET LOCAL enable_nestloop = off")
-            cursor.execute("SET LOCAL enable_hashjoin = off")
+            if all(not s.where and not s.touchpoints for s in steps):
+                # (a step filtered by properties reads the table anyway: there hashing the few matching
+                # events is cheaper — 2.0 s against 2.8 s for the task funnel at 10M events)
+                cursor.execute("SET LOCAL enable_hashjoin = off")
             # and no JIT: that setting makes the (unavoidable) nested loops of the medians cost 10¹⁰, which
             # triggers JIT compilation with inlining — about 1.5 s before the first row
             cursor.execute("SET LOCAL jit = off")
