@@ -19,7 +19,7 @@ def test_governance_pages_in_two_languages_on_desktop_and_phone(browser: Any, li
                                                                  screenshot_dir: Path) -> None:
     data = governed(tenant_a)
     base, slug = live_server.url, tenant_a.org.slug
-    pages = (("committee", ""), ("kpis", "kpis/?to=2026-07"), ("plan", f"plans/{data['worked'].number}/"),
+    pages = (("committee", ""), ("kpis", "kpis/?to=2026-07"), ("plan", f"plans/{data['worked'].pk}/"),
              ("stories", "stories/"))
     for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
                                          ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),

@@ -70,7 +70,7 @@ def test_pages_show_the_committee_scoreboard_plans_and_stories(tenant_a: Any) ->
     assert "导出失败率" in _get(client, f"/o/{slug}/governance/kpis/?to=2026-07", "zh-hans").content.decode()
     plans = _get(client, f"/o/{slug}/governance/plans/").content.decode()
     assert "AP-1 Fix report export" in plans and "Significant improvement" in plans
-    one = _get(client, f"/o/{slug}/governance/plans/{data['worked'].number}/").content.decode()
+    one = _get(client, f"/o/{slug}/governance/plans/{data['worked'].pk}/").content.decode()
     assert "Measured effect" in one and "Roll back the renderer" in one and "p &lt; 0.001" in one
     assert _get(client, f"/o/{slug}/governance/plans/999/").status_code == 404
     stories = _get(client, f"/o/{slug}/governance/stories/").content.decode()
@@ -108,9 +108,9 @@ def test_roles_and_forms(tenant_a: Any) -> None:
     r = member.post(f"/o/{slug}/governance/plans/", {"title": "Shorter onboarding", "problem": "Too many steps",
                                                      "owner_team": data["teams"][2].pk})
     plan = ActionPlan.objects.get(org=tenant_a.org, title="Shorter onboarding")
-    assert r.status_code == 302 and r["Location"].endswith(f"/governance/plans/{plan.number}/")
+    assert r.status_code == 302 and r["Location"].endswith(f"/governance/plans/{plan.pk}/")
     assert plan.owner_team_id == data["teams"][2].pk and plan.created_by == tenant_a.member
-    r = member.post(f"/o/{slug}/governance/plans/{plan.number}/", {"status": "approved"})
+    r = member.post(f"/o/{slug}/governance/plans/{plan.pk}/", {"status": "approved"})
     plan.refresh_from_db()
     assert r.status_code == 302 and plan.status == "approved"
-    assert viewer.post(f"/o/{slug}/governance/plans/{plan.number}/", {"status": "done"}).status_code == 403
+    assert viewer.post(f"/o/{slug}/governance/plans/{plan.pk}/", {"status": "done"}).status_code == 403

@@ -558,8 +558,8 @@ def plan_from_theme_spike(*, org: Organization, theme: str, month: Any, owner_te
                           actor: User | None = None, api_key: Any = None) -> ActionPlan:
     """A plan about a theme's spike in ``month``: measured by the theme's share of comments, the spike month (and
     the one after) as the baseline; the after window is set when the fix ships."""
-    spike = parse_month(month, "month")
     key = _text(theme, "theme", 120, required=True)
+    spike = parse_month(month, "month")
     data: dict[str, Any] = {
         "title": f"{key}: spike in {spike:%Y-%m}", "theme": key,
         "problem": f"Comments about {key} rose significantly in {spike:%Y-%m}.",
@@ -597,6 +597,8 @@ def plan_from_cases(*, org: Organization, cases: Sequence[Any], title: Any = Non
     """A plan for a group of cases (same root cause, same touchpoint …): linked to them, owned by their team."""
     from cxloop.cases.models import Case
 
+    if not isinstance(cases, (list, tuple)):
+        raise GovernError("cases: give a list of case numbers", field="cases")
     numbers = [_int(c, "cases") for c in cases]
     if not numbers:
         raise GovernError("cases: choose at least one case", field="cases")

@@ -9,7 +9,7 @@ urlpatterns: list[URLPattern] = [
     path("", govern_views.committee, name="governance"),
     path("kpis/", govern_views.scoreboard, name="governance_kpis"),
     path("plans/", govern_views.plans, name="governance_plans"),
-    path("plans/<int:number>/", govern_views.plan, name="governance_plan"),
+    path("plans/<int:plan_id>/", govern_views.plan, name="governance_plan"),
     path("stories/", govern_views.success, name="governance_stories"),
     path("report/", govern_views.report_page, name="governance_report"),
 ]

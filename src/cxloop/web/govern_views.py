@@ -193,7 +193,7 @@ def plans(request: HttpRequest, actor: Actor) -> HttpResponse:
             except ServiceError as exc:
                 form.add_error(None, exc.message)
             else:
-                return HttpResponseRedirect(reverse("governance_plan", kwargs={"org": org.slug, "number": p.number}))
+                return HttpResponseRedirect(reverse("governance_plan", kwargs={"org": org.slug, "plan_id": p.pk}))
     status = request.GET.get("status") or None
     if status not in PlanStatus.values:
         status = None
@@ -208,10 +208,10 @@ class StatusForm(forms.Form):
 
 @require_http_methods(["GET", "HEAD", "POST"])
 @org_page(READ, post_role=WORK)
-def plan(request: HttpRequest, actor: Actor, number: int) -> HttpResponse:
+def plan(request: HttpRequest, actor: Actor, plan_id: int) -> HttpResponse:
     org = actor.org
     try:
-        p = services.plan_by_number(org, number)
+        p = services.plan(org, plan_id)
     except ServiceError as exc:
         raise Http404(exc.message) from exc
     if request.method == "POST":
@@ -219,8 +219,7 @@ def plan(request: HttpRequest, actor: Actor, number: int) -> HttpResponse:
         if form.is_valid():
             services.save_plan(org=org, data={"status": form.cleaned_data["status"]}, p=p, actor=actor.user)
             messages.success(request, _("The plan's status is changed."))
-        return HttpResponseRedirect(reverse("governance_plan", kwargs={"org": org.slug, "number": p.number}))
-    p = services.plan(org, p.pk)
+        return HttpResponseRedirect(reverse("governance_plan", kwargs={"org": org.slug, "plan_id": p.pk}))
     effect = services.plan_effect(p)
     unit = measures.unit(p.measure) if p.measure else ""
     return render(request, "web/governance/plan.html", {
