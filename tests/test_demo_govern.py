@@ -23,7 +23,7 @@ from cxloop.core import governance
 from cxloop.demo import content
 from cxloop.demo.generator import generate
 from cxloop.demo.timeline import DEFECT_MONTH, FIX_MONTH, build_timeline
-from cxloop.govern import measures, services, stories
+from cxloop.govern import measures, report, services, stories
 from cxloop.govern.models import Kpi
 from cxloop.journeys.models import Step
 from cxloop.orgs.models import Organization, User
@@ -75,6 +75,15 @@ def test_the_export_defect_story_runs_end_to_end(demo: Organization) -> None:
     found = stories.success_stories(demo, today=TODAY)
     assert plan.pk in [s.plan.pk for s in found.plans]
     assert found.recovered_total > 0
+    # 5. … and in the monthly report of the after window's last month: among the plans, with its effect, and
+    # among the success stories
+    assert plan.after_to is not None
+    built = report.build(demo, plan.after_to, "en")
+    (line,) = [x for x in built.plans if x.plan.pk == plan.pk]
+    assert line.effect is not None and line.effect.verdict == "improved"
+    assert built.stories is not None and plan.pk in [s.plan.pk for s in built.stories.plans]
+    html = report.render_html(built)
+    assert html.count("Fix the report export defect") == 2 and "Significant improvement" in html
     # the other plans: one waiting for the committee's decision, one in progress
     statuses = sorted(p.status for p in services.plans(demo))
     assert statuses == ["done", "in_progress", "proposed"]
