@@ -170,10 +170,9 @@ def generate_rotation(*, org: Organization, start: Any, months: Any = 12, actor:
     served = list(DirectorMonth.objects.filter(committee=c, month__lt=first).order_by("month")
                   .values_list("team_id", flat=True))
     kept = {m.month: m for m in DirectorMonth.objects.filter(committee=c, month__gte=first, edited=True)}
-    plan = governance.rotation(order, first, count, served)
     out: list[DirectorMonth] = []
     history = list(served)
-    for month, team_id in plan:
+    for month in (governance.add_months(first, i) for i in range(count)):
         if month in kept:  # a hand edit stands; the rotation goes on around it
             history.append(kept[month].team_id)
             out.append(kept[month])
@@ -410,13 +409,6 @@ def plan(org: Organization, plan_id: Any) -> ActionPlan:
     try:
         return ActionPlan.objects.select_related("owner_team", "owner", "touchpoint", "step").get(
             org=org, pk=int(plan_id))
-    except (TypeError, ValueError, ActionPlan.DoesNotExist) as exc:
-        raise GovernError("plan: not found", field="plan", status=404) from exc
-
-
-def plan_by_number(org: Organization, number: Any) -> ActionPlan:
-    try:
-        return ActionPlan.objects.get(org=org, number=int(number))
     except (TypeError, ValueError, ActionPlan.DoesNotExist) as exc:
         raise GovernError("plan: not found", field="plan", status=404) from exc
 
