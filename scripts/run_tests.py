@@ -16,6 +16,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -88,43 +89,69 @@ def _has_c_utf8() -> bool:
     return "c.utf8" in out or "c.utf-8" in out
 
 
-def pytest(label: str, env: dict[str, str], args: list[str]) -> int:
+def _stream(proc: subprocess.Popen[str], prefix: str) -> None:
+    assert proc.stdout is not None
+    for line in proc.stdout:
+        print(f"{prefix}{line}", end="", flush=True)
+
+
+def pytest(label: str, env: dict[str, str], args: list[str], prefix: str = "") -> int:
+    """Run pytest and return its exit code; with ``prefix`` every output line is prefixed (passes in parallel)."""
     print(f"\n===== cxloop tests on {label} =====", flush=True)
     started = time.monotonic()
     cmd = [sys.executable, "-m", "pytest", *args]
-    rc = subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
+    if prefix:
+        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                bufsize=1)
+        _stream(proc, prefix)
+        rc = proc.wait()
+    else:
+        rc = subprocess.run(cmd, cwd=ROOT, env=env, check=False).returncode
     print(f"===== {label}: exit {rc} after {time.monotonic() - started:.0f} s =====", flush=True)
     return rc
 
 
+def _postgres_pass(env: dict[str, str], args: list[str], prefix: str) -> int:
+    pg_url = os.environ.get("CXLOOP_TEST_DATABASE_URL", "")
+    if pg_url:
+        return pytest("PostgreSQL (CXLOOP_TEST_DATABASE_URL)", {**env, "CXLOOP_DATABASE_URL": pg_url}, args, prefix)
+    try:
+        with postgres_cluster() as url:
+            return pytest(f"PostgreSQL (throwaway cluster {url})", {**env, "CXLOOP_DATABASE_URL": url}, args, prefix)
+    except (RuntimeError, subprocess.CalledProcessError) as exc:
+        print(f"\nPostgreSQL unavailable: {exc}", flush=True)
+        if CI:
+            print("CI=true: a missing PostgreSQL is a failure.", flush=True)
+            return 1
+        print("Skipping the PostgreSQL pass (set CI=true to make this fail).", flush=True)
+        return -1
+
+
 def main(argv: list[str]) -> int:
+    """Both passes run at the same time (one pytest process each; the machine has two cores) unless
+    CXLOOP_TEST_SERIAL=1 or only one core is available; their output lines are prefixed [sqlite] / [pg]."""
     extra = argv[1:]
     base_env = {k: v for k, v in os.environ.items() if not k.startswith("CXLOOP_")}
     base_env["CXLOOP_TEST_DATABASE_URL"] = os.environ.get("CXLOOP_TEST_DATABASE_URL", "")
     work = Path(tempfile.mkdtemp(prefix="cxloop-test-"))
     results: dict[str, int] = {}
+    parallel = os.environ.get("CXLOOP_TEST_SERIAL", "") not in {"1", "true", "yes"} and (os.cpu_count() or 1) > 1
     try:
         sqlite_env = {**base_env, "CXLOOP_DATA_DIR": str(work / "sqlite"), "CXLOOP_TEST_BACKEND": "sqlite"}
-        results["SQLite"] = pytest("SQLite (all tests, browser included)", sqlite_env, extra)
-
-        pg_url = os.environ.get("CXLOOP_TEST_DATABASE_URL", "")
-        pg_args = ["-m", "not browser", *extra]
         pg_env = {**base_env, "CXLOOP_DATA_DIR": str(work / "pg"), "CXLOOP_TEST_BACKEND": "postgresql"}
-        if pg_url:
-            results["PostgreSQL"] = pytest("PostgreSQL (CXLOOP_TEST_DATABASE_URL)",
-                                           {**pg_env, "CXLOOP_DATABASE_URL": pg_url}, pg_args)
+        pg_args = ["-m", "not browser", *extra]
+        if parallel:
+            box: dict[str, int] = {}
+            pg = threading.Thread(target=lambda: box.update(pg=_postgres_pass(pg_env, pg_args, "[pg] ")))
+            pg.start()
+            results["SQLite"] = pytest("SQLite (all tests, browser included)", sqlite_env, extra, "[sqlite] ")
+            pg.join()
+            results["PostgreSQL"] = box.get("pg", 1)
         else:
-            try:
-                with postgres_cluster() as url:
-                    results["PostgreSQL"] = pytest(f"PostgreSQL (throwaway cluster {url})",
-                                                   {**pg_env, "CXLOOP_DATABASE_URL": url}, pg_args)
-            except (RuntimeError, subprocess.CalledProcessError) as exc:
-                print(f"\nPostgreSQL unavailable: {exc}", flush=True)
-                if CI:
-                    print("CI=true: a missing PostgreSQL is a failure.", flush=True)
-                    results["PostgreSQL"] = 1
-                else:
-                    print("Skipping the PostgreSQL pass (set CI=true to make this fail).", flush=True)
+            results["SQLite"] = pytest("SQLite (all tests, browser included)", sqlite_env, extra)
+            results["PostgreSQL"] = _postgres_pass(pg_env, pg_args, "")
+        if results["PostgreSQL"] == -1:
+            del results["PostgreSQL"]
     finally:
         shutil.rmtree(work, ignore_errors=True)
     print("\n===== summary =====")
