@@ -100,6 +100,13 @@ def test_report_api_formats(tenant_a: Any) -> None:
     assert body["month"] == "2026-07" and body["kpis"][0]["status"] == "met"
     assert [p["number"] for p in body["plans"]] == [2, 1] and body["plans"][1]["effect"]["verdict"] == "improved"
     assert body["success_stories"] == 1 and body["recovered"] == 1
+    assert body["loop"]["opened"] == 0 and body["loop"]["closure"]["n"] == 0  # no case was opened in July
+    # this month: the one recovered case was opened and resolved — closure 1/1, Wilson 95 %: low = 1 / (1 + z²)
+    from cxloop.analytics.metrics_service import local_today
+
+    now = client.get(f"/api/v1/reports/governance?month={local_today():%Y-%m}&language=en", **auth).json()["loop"]
+    assert now["opened"] == 1 and now["closure"]["value"] == 100.0
+    assert now["closure"]["ci_low"] == pytest.approx(100 / (1 + 1.959964 ** 2), abs=0.01)
     html = client.get("/api/v1/reports/governance?month=2026-07&format=html&language=zh-hant", **auth)
     assert html["Content-Type"].startswith("text/html") and "客戶體驗治理月報" in html.content.decode()
     pdf = client.get("/api/v1/reports/governance?month=2026-07&format=pdf", **auth)
@@ -113,3 +120,47 @@ def test_report_api_formats(tenant_a: Any) -> None:
     assert page.status_code == 200 and b"report.css" in page.content and b"<style>" not in page.content
     assert web.get(f"/o/{tenant_a.org.slug}/governance/report/?month=2026-07&format=pdf").content[:4] == b"%PDF"
     assert io.BytesIO(pdf.content).getbuffer().nbytes > 10_000
+
+
+def test_report_goes_out_on_the_committees_day_once_per_month(tenant_a: Any, api_client: Any) -> None:
+    from django_tasks_db.models import DBTaskResult
+
+    from cxloop.analytics.metrics_service import local_today
+    from cxloop.core.governance import add_months
+    from cxloop.govern import report, services
+    from cxloop.govern.models import Committee
+    from cxloop.orgs.models import AuditEvent
+    from cxloop.surveys.tasks import tick
+
+    governed(tenant_a)
+    owner, viewer = str(tenant_a.keys[Role.OWNER]), str(tenant_a.keys[Role.VIEWER])
+    for bad in (0, 29, "x", True, 3.5):
+        r = api_client.call("PUT", "/api/v1/committee", owner, body={"report_day": bad})
+        assert r.status_code == 422 and "report_day" in r.json()["detail"], bad
+    assert api_client.call("PUT", "/api/v1/committee", viewer, body={"report_day": 3}).status_code == 403
+    chair = Committee.objects.get(org=tenant_a.org).chair_id
+    r = api_client.call("PUT", "/api/v1/committee", owner, body={"report_day": 3})
+    assert r.status_code == 200 and r.json()["report_day"] == 3 and r.json()["report_sent_for"] is None
+    assert r.json()["chair"] == chair  # what was not given is kept
+    assert AuditEvent.objects.filter(org=tenant_a.org, action="committee.updated").order_by("pk").last().data["report_day"] == 3
+
+    def queued() -> int:
+        return DBTaskResult.objects.filter(task_path="cxloop.govern.tasks.send_report").count()
+
+    assert report.send_due(date(2026, 8, 2)) == [] and queued() == 0  # before the day
+    assert report.send_due(date(2026, 8, 3)) == [(tenant_a.org.pk, JULY)]
+    assert queued() == 4  # the chair and three heads
+    assert report.send_due(date(2026, 8, 3)) == [] and report.send_due(date(2026, 8, 31)) == [] and queued() == 4
+    assert report.send_due(date(2026, 9, 28)) == [(tenant_a.org.pk, date(2026, 8, 1))] and queued() == 8
+    assert AuditEvent.objects.filter(org=tenant_a.org, action="report.sent", target="2026-08").exists()
+
+    # the worker's clock sends it: last month's report of the real today
+    Committee.objects.filter(org=tenant_a.org).update(report_day=1)
+    tick.call()
+    expected = add_months(services.first_of_month(local_today()), -1)
+    assert Committee.objects.get(org=tenant_a.org).report_sent_for == expected and queued() == 12
+
+    # switched off: nothing more, and null is accepted
+    r = api_client.call("PUT", "/api/v1/committee", owner, body={"report_day": None})
+    assert r.status_code == 200 and r.json()["report_day"] is None
+    assert report.send_due(date(2027, 12, 28)) == [] and queued() == 12

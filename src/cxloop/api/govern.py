@@ -82,6 +82,7 @@ class CommitteeIn(Schema):
     name: Any = None
     chair: int | None = None
     seats: Any = None
+    report_day: Any = None  # 1–28: the monthly report goes out that day; null: only when sent by hand
 
 
 @router.get("/committee", response={200: dict[str, Any], **ERRORS}, summary="The CX committee and its rotation")
@@ -89,7 +90,8 @@ def get_committee(request: HttpRequest, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(READ)
     c = services.committee(a.org)
-    return {"name": c.name, "chair": c.chair_id,
+    return {"name": c.name, "chair": c.chair_id, "report_day": c.report_day,
+            "report_sent_for": _month(c.report_sent_for),
             "seats": [{"team": {"id": s.team_id, "name": s.team.name}, "head": s.head_id}
                       for s in c.seats.select_related("team")],
             "rotation": [month_out(m) for m in services.schedule(a.org)],
@@ -100,8 +102,9 @@ def get_committee(request: HttpRequest, org: str | None = None) -> Any:
 def put_committee(request: HttpRequest, payload: CommitteeIn, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(MANAGE)
-    services.set_committee(org=a.org, chair=payload.chair, seats=payload.seats, name=payload.name, actor=a.user,
-                           api_key=a.api_key)
+    day = payload.report_day if "report_day" in payload.model_fields_set else services.KEEP
+    services.set_committee(org=a.org, chair=payload.chair, seats=payload.seats, name=payload.name, report_day=day,
+                           actor=a.user, api_key=a.api_key)
     return get_committee(request, org)
 
 
@@ -410,6 +413,8 @@ def get_report(request: HttpRequest, month: str | None = None, language: str | N
                            for j, st in built.low_points],
             "plans": [{"number": line.plan.number, "title": line.plan.title, "status": line.plan.status,
                        "effect": effect_out(line.effect)} for line in built.plans],
+            "loop": {"opened": built.loop["closure"].n if built.loop else 0,
+                     **{m: estimate_out(e) for m, e in built.loop.items()}},
             "success_stories": len(built.stories.plans) if built.stories else 0,
             "recovered": built.stories.recovered_total if built.stories else 0}
 

@@ -25,6 +25,9 @@ class Committee(models.Model):
     name = models.JSONField(default=dict)  # {language: text}
     chair = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                               related_name="+")
+    # The monthly report of the month before is e-mailed on this day of the month (1–28; None: only by hand).
+    report_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    report_sent_for = models.DateField(null=True, blank=True)  # the last month whose report went out on schedule
     created_at = models.DateTimeField(default=timezone.now)
 
     def __str__(self) -> str:

@@ -16,7 +16,6 @@ from django.template.loader import render_to_string
 from django.utils import translation
 
 from cxloop.analytics import dashboard, themes
-from cxloop.cases.kpis import loop_kpis
 from cxloop.core import governance, metrics
 from cxloop.govern import measures, services, stories
 from cxloop.govern.models import ActionPlan, PlanStatus
@@ -47,7 +46,7 @@ class Report:
     comments: int = 0
     low_points: list[tuple[str, live.StepLive]] = field(default_factory=list)
     plans: list[PlanLine] = field(default_factory=list)
-    loop: Any = None  # cases.kpis.MonthKpis of all teams for the month
+    loop: dict[str, metrics.Estimate] = field(default_factory=dict)  # {sla, closure, rescue}: all teams, in %
     stories: stories.Stories | None = None
     director: Any = None
 
@@ -84,8 +83,9 @@ def build(org: Organization, month: date, language: str = "en") -> Report:
                 continue
             report.plans.append(PlanLine(p, measures.describe(p.measure, language, org) if p.measure else "",
                                          services.plan_effect(p)))
-        all_teams = loop_kpis(org, today=last, months=1)
-        report.loop = all_teams[0].months[-1] if all_teams and all_teams[0].months else None
+        # the loop KPIs of all teams (cases counted in the month opened): closure's n is the cases opened
+        report.loop = {m: measures.monthly(org, {"kind": "loop", "measure": m, "team": None}, [month])[month]
+                       for m in measures.LOOP_MEASURES}
         report.stories = stories.success_stories(org, today=last)
     return report
 
@@ -125,18 +125,9 @@ def render_html(report: Report, *, css_url: str = "") -> str:
                         "spike": t.spike == report.month} for t in report.themes],
             "lows": [{"journey": j, "step": s.label, "sentiment": _fmt(s.sentiment, ""), "n": s.sentiment.n}
                      for j, s in report.low_points],
-            "loop": None if loop is None else {
-                "opened": loop.opened, "closure": _fmt(_pct(loop.closure), "%"), "sla": _fmt(_pct(loop.sla), "%"),
-                "rescue": _fmt(_pct(loop.rescue), "%")},
+            "loop": None if not loop["closure"].n else {
+                "opened": loop["closure"].n, **{m: _fmt(e, "%") for m, e in loop.items()}},
         })
-
-
-def _pct(e: metrics.Estimate) -> metrics.Estimate:
-    """A 0..1 Wilson estimate in percent (the loop KPIs)."""
-    basis = e.basis
-    if isinstance(basis, metrics.Proportion):
-        return metrics.wilson(basis.successes, basis.n, e.confidence, scale=100.0)
-    return e
 
 
 def render_pdf(html: str) -> bytes:
@@ -186,3 +177,37 @@ def send(*, org: Organization, month: date, actor: User | None = None, api_key: 
     audit("report.sent", org=org, actor=actor, api_key=api_key, target=month.isoformat()[:7],
           to=[p.email for p in people])
     return [p.email for p in people]
+
+
+def send_due(today: date | None = None) -> list[tuple[int, date]]:
+    """Send last month's report for every committee whose report day has come this month and that has not had it
+    yet (called by the worker's clock, ``surveys.tasks.tick``); returns ``[(org id, month)]``. The month is claimed
+    with one conditional UPDATE, so two clocks cannot send it twice; a committee without a member to send to is
+    logged and not retried for that month."""
+    import logging
+
+    from django.db import transaction
+    from django.db.models import Q
+
+    from cxloop.analytics.metrics_service import local_today
+    from cxloop.govern.models import Committee
+
+    today = today or local_today()
+    month = governance.add_months(services.first_of_month(today), -1)
+    due = Committee.objects.filter(report_day__isnull=False, report_day__lte=today.day).filter(
+        Q(report_sent_for__isnull=True) | Q(report_sent_for__lt=month)).select_related("org")
+    sent: list[tuple[int, date]] = []
+    for c in due:
+        with transaction.atomic():
+            claimed = Committee.objects.filter(pk=c.pk).filter(
+                Q(report_sent_for__isnull=True) | Q(report_sent_for__lt=month)).update(report_sent_for=month)
+            if not claimed:
+                continue
+            try:
+                send(org=c.org, month=month)
+            except services.GovernError as exc:
+                logging.getLogger(__name__).warning("governance report %s for org %s not sent: %s", month, c.org_id,
+                                                    exc.message)
+                continue
+        sent.append((c.org_id, month))
+    return sent

@@ -117,16 +117,35 @@ def committee(org: Organization) -> Committee:
     return found
 
 
+KEEP: Any = object()  # "not given" where None means something (report_day None: not scheduled)
+REPORT_DAYS = range(1, 29)
+
+
+def _report_day(raw: Any) -> int | None:
+    if raw in (None, ""):
+        return None
+    try:
+        day = int(raw) if not isinstance(raw, float) or raw.is_integer() else 0
+    except (TypeError, ValueError):
+        day = 0
+    if isinstance(raw, bool) or day not in REPORT_DAYS:
+        raise GovernError("report_day: give a day of the month from 1 to 28, or none", field="report_day")
+    return day
+
+
 @transaction.atomic
 def set_committee(*, org: Organization, chair: Any = None, seats: Any = None, name: Any = None,
-                  actor: User | None = None, api_key: Any = None) -> Committee:
+                  report_day: Any = KEEP, actor: User | None = None, api_key: Any = None) -> Committee:
     """The chair, and the seats as ``[{team, head}]`` in rotation order (head: a member; default the team's
-    lead). Seats not listed are removed; the schedule of months already generated is kept."""
+    lead). Seats not listed are removed; the schedule of months already generated is kept. ``report_day``: the
+    day of the month the last month's report is e-mailed to the committee (None: only when someone sends it)."""
     c = committee(org)
     if name is not None:
         c.name = _names(name)
     if chair is not None:
         c.chair = _member(org, chair, "chair")
+    if report_day is not KEEP:
+        c.report_day = _report_day(report_day)
     c.save()
     if seats is not None:
         if not isinstance(seats, list):
@@ -144,7 +163,7 @@ def set_committee(*, org: Organization, chair: Any = None, seats: Any = None, na
             keep.append(team.pk)
         Seat.objects.filter(committee=c).exclude(team_id__in=keep).delete()
     audit("committee.updated", org=org, actor=actor, api_key=api_key, target="committee",
-          chair=c.chair_id, seats=[s.team_id for s in c.seats.all()])
+          chair=c.chair_id, seats=[s.team_id for s in c.seats.all()], report_day=c.report_day)
     return c
 
 

@@ -117,12 +117,14 @@ TICK_PATH = "cxloop.surveys.tasks.tick"
 @task()
 def tick() -> int:
     """Run due recurring distributions, queue due weekly team digests, act on responses and deliveries a lost
-    task left behind, escalate SLA breaches; then schedule the next tick (a clock without cron)."""
+    task left behind, escalate SLA breaches, send the monthly governance reports that are due; then schedule the
+    next tick (a clock without cron)."""
     from datetime import timedelta
 
     from cxloop.analytics import digest
     from cxloop.cases import intake
     from cxloop.cases import services as cases
+    from cxloop.govern import report
     from cxloop.notify import services as notify
     from cxloop.surveys.distributions import run_due
 
@@ -132,6 +134,7 @@ def tick() -> int:
         intake.drain()  # anything queued whose wake-up task was lost
         notify.sweep()  # deliveries whose task was lost
         cases.escalate_breaches()
+        report.send_due()
         return ran
     finally:
         tick.using(run_after=timezone.now() + timedelta(minutes=TICK_MINUTES)).enqueue()
