@@ -154,3 +154,14 @@ def _estimate(e: dict[str, Any]) -> Any:
     from cxloop.core import metrics
 
     return metrics.Estimate(e["value"], e["ci_low"], e["ci_high"], e["n"])
+
+
+@pytest.mark.django_db
+def test_the_demo_committee_sends_its_report_on_the_third(demo: Organization) -> None:
+    from cxloop.govern import report
+    from cxloop.govern.models import Committee
+
+    c = Committee.objects.get(org=demo)
+    assert c.report_day == 3 and c.report_sent_for == date(2025, 5, 1)  # May's went out on 3 June
+    assert report.send_due(TODAY) == []  # not again
+    assert report.send_due(date(2025, 7, 3)) == [(demo.pk, date(2025, 6, 1))]

@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from datetime import datetime, time, timedelta
 
 from cxloop.cases.models import Case
+from cxloop.core import governance
 from cxloop.demo.timeline import DEFECT_MONTH, FIX_MONTH, Timeline
 from cxloop.govern import services
-from cxloop.govern.models import ActionPlan, Meeting
+from cxloop.govern.models import ActionPlan, Committee, Meeting
 from cxloop.journeys.models import Step
 from cxloop.orgs.models import Organization, Team
 from cxloop.surveys.models import Survey
@@ -33,7 +34,10 @@ def create_governance(org: Organization, teams: Mapping[str, Team], timeline: Ti
     cx = teams["cx"]
     actor = cx.lead
     services.set_committee(org=org, chair=actor.pk if actor else None,
-                           seats=[{"team": teams[k].pk} for k in ROTATION], actor=actor)
+                           seats=[{"team": teams[k].pk} for k in ROTATION], report_day=3, actor=actor)
+    # the report goes out on the 3rd; last month's went out already (the demo's worker does not send it again)
+    Committee.objects.filter(org=org).update(
+        report_sent_for=governance.add_months(services.first_of_month(timeline.last_day), -1))
     year_ago = timeline.months[-12].start
     services.generate_rotation(org=org, start=year_ago, months=18, actor=actor)
     first = timeline.months[-12].start  # the KPIs count from a year before the story's end
