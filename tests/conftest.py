@@ -1,7 +1,9 @@
 """Shared fixtures: three roles in org A (owner, member, viewer), a member of org B who must never
 see org A's data, API keys for each, a real SMTP server (aiosmtpd) and Debian's Chromium.
 
-Run the suite with ``make test`` (SQLite, then PostgreSQL); plain ``pytest`` runs it on SQLite.
+Run the suite with ``make test`` (SQLite and PostgreSQL); plain ``pytest`` runs it on SQLite.
+
+``small_demo``: the small demo generated once per session for the tests that only read it; they run last.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import shutil
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date
 from email import message_from_bytes
 from email.message import Message
 from pathlib import Path
@@ -34,6 +37,49 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords and backend != "postgresql":
             item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass of make test"))
+    # The tests reading the shared small demo run last, in their order: no other test sees the demo's rows and no
+    # transactional test's flush removes them under a reader.
+    items.sort(key=lambda item: "small_demo" in getattr(item, "fixturenames", ()))
+
+
+SMALL_DEMO_TODAY = date(2025, 6, 15)
+
+
+@dataclass(frozen=True)
+class SmallDemo:
+    org: Any
+    today: date
+    seconds: float  # how long generating it took
+
+
+@pytest.fixture(scope="session")
+def small_demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[SmallDemo]:
+    """The small demo (seed 42, today 2025-06-15: 24 months ending May 2025, the defect in month 18), committed
+    once for the session; tests using it must only read it (their own writes roll back with ``django_db``)."""
+    import time
+
+    from django.db import transaction
+
+    from cxloop.behaviour.models import Event
+    from cxloop.demo import content
+    from cxloop.demo.generator import generate
+    from cxloop.journeys.models import Step
+    from cxloop.orgs.models import Organization, User
+    from cxloop.surveys.models import Response
+
+    with django_db_blocker.unblock():
+        started = time.monotonic()
+        with transaction.atomic():
+            org = Organization.objects.create(name="云启科技 CloudLaunch", slug="small-demo-test")
+            generate(org=org, size="small", seed=42, today=SMALL_DEMO_TODAY)
+        try:
+            yield SmallDemo(org=org, today=SMALL_DEMO_TODAY, seconds=time.monotonic() - started)
+        finally:
+            Event.objects.filter(org=org).delete()
+            Step.objects.filter(stage__journey__org=org).delete()  # Step.touchpoint is PROTECT
+            Response.objects.filter(org=org).delete()  # Response.version is PROTECT
+            Organization.objects.filter(pk=org.pk).delete()
+            User.objects.filter(email__endswith=f"@{content.EMAIL_DOMAIN}", memberships__isnull=True).delete()
 
 
 @dataclass

@@ -4,31 +4,27 @@ promoter accounts, the export task's failure rate rises in month 18 (the defect)
 largest drop-off is at ``data_source_connected``. Also the events' shape: the documented vocabulary, volume,
 one decision per account and renewal date, nothing after the history, no product use after churn.
 
-One organisation is generated for the module and removed afterwards."""
+They read the shared small demo (`small_demo` in conftest: generated once per session, these tests run last)."""
 
 from __future__ import annotations
 
 import itertools
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.utils import timezone
+from tests.conftest import SmallDemo
 
 from cxloop.behaviour import funnels, loyalty, ux
 from cxloop.behaviour.models import Event
 from cxloop.core import metrics
-from cxloop.demo import content
 from cxloop.demo.events import ONBOARDING
-from cxloop.demo.generator import generate
 from cxloop.demo.timeline import DEFECT_MONTH, FIX_MONTH, Timeline, build_timeline
-from cxloop.journeys.models import Journey, Step
-from cxloop.orgs.models import Organization, User
-from cxloop.surveys.models import Response
+from cxloop.journeys.models import Journey
+from cxloop.orgs.models import Organization
 
 TODAY = date(2025, 6, 15)
 SIZE = "small"
@@ -46,22 +42,9 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Demo]:
-    import time as clock
-
-    with django_db_blocker.unblock():
-        started = clock.monotonic()
-        with transaction.atomic():
-            org = Organization.objects.create(name="云启科技 CloudLaunch", slug="demo-events-test")
-            generate(org=org, size=SIZE, seed=SEED, today=TODAY)
-        try:
-            yield Demo(org=org, timeline=build_timeline(TODAY), seconds=clock.monotonic() - started)
-        finally:
-            Event.objects.filter(org=org).delete()
-            Step.objects.filter(stage__journey__org=org).delete()  # Step.touchpoint is PROTECT
-            Response.objects.filter(org=org).delete()  # Response.version is PROTECT
-            Organization.objects.filter(pk=org.pk).delete()
-            User.objects.filter(email__endswith=f"@{content.EMAIL_DOMAIN}", memberships__isnull=True).delete()
+def demo(small_demo: SmallDemo) -> Demo:
+    assert small_demo.today == TODAY
+    return Demo(org=small_demo.org, timeline=build_timeline(TODAY), seconds=small_demo.seconds)
 
 
 def _scope(demo: Demo, **kwargs: Any) -> ux.Scope:

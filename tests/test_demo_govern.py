@@ -4,49 +4,33 @@ defect months as its baseline, the after window (after the fix) shows a signific
 effect, and the plan is a success story — and the KPI scoreboard of the last 12 months, computed from the data (no
 actual is stored), equal to the same numbers asked through the metrics APIs.
 
-One organisation is generated for the module and removed afterwards."""
+They read the shared small demo (`small_demo` in conftest: generated once per session, these tests run last)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date
 from typing import Any
 from urllib.parse import urlencode
 
 import pytest
-from django.db import transaction
 from django.test import Client
+from tests.conftest import SmallDemo
 
 from cxloop.analytics import dashboard, themes
-from cxloop.behaviour.models import Event
 from cxloop.core import governance
-from cxloop.demo import content
-from cxloop.demo.generator import generate
 from cxloop.demo.timeline import DEFECT_MONTH, FIX_MONTH, build_timeline
 from cxloop.govern import measures, report, services, stories
 from cxloop.govern.models import Kpi
-from cxloop.journeys.models import Step
-from cxloop.orgs.models import Organization, User
+from cxloop.orgs.models import Organization
 from cxloop.orgs.services import create_api_key
-from cxloop.surveys.models import Response
 
 TODAY = date(2025, 6, 15)
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Organization]:
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            org = Organization.objects.create(name="云启科技 CloudLaunch", slug="demo-govern-test")
-            generate(org=org, size="small", seed=42, today=TODAY)
-        try:
-            yield org
-        finally:
-            Event.objects.filter(org=org).delete()
-            Step.objects.filter(stage__journey__org=org).delete()  # Step.touchpoint is PROTECT
-            Response.objects.filter(org=org).delete()  # Response.version is PROTECT
-            Organization.objects.filter(pk=org.pk).delete()
-            User.objects.filter(email__endswith=f"@{content.EMAIL_DOMAIN}", memberships__isnull=True).delete()
+def demo(small_demo: SmallDemo) -> Organization:
+    assert small_demo.today == TODAY
+    return small_demo.org
 
 
 @pytest.mark.django_db

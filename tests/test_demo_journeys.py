@@ -2,27 +2,24 @@
 every lane filled) with live metrics on every touchpoint; in months 18 and 19 the report-export touchpoint is the
 low point of the emotion curve, and in the six months before it is not.
 
-The low-point rule needs ten comments on a touchpoint in the month, more than the "tiny" demo gives, so one
-organisation is generated for the module at the size of the default demo ("small") and removed afterwards.
+The low-point rule needs ten comments on a touchpoint in the month, more than the "tiny" demo gives, so these
+tests read the shared demo at the size of the default demo ("small"; `small_demo` in conftest, generated once per
+session; these tests run last).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 import pytest
-from django.db import transaction
+from tests.conftest import SmallDemo
 
-from cxloop.demo import content
-from cxloop.demo.generator import generate
 from cxloop.demo.journeys import EXPORT, TOUCHPOINTS
 from cxloop.demo.timeline import DEFECT_MONTH, Timeline, build_timeline
 from cxloop.journeys import live
 from cxloop.journeys.models import Journey, Stage, Step, Touchpoint
-from cxloop.orgs.models import Organization, User
+from cxloop.orgs.models import Organization
 from cxloop.surveys.models import Answer, Response, ResponseStatus
 from cxloop.texts.models import CommentAnalysis
 
@@ -41,18 +38,10 @@ class Demo:
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[Demo]:
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            org = Organization.objects.create(name="云启科技 CloudLaunch", slug="demo-journeys-test")
-            generate(org=org, size=SIZE, seed=SEED, today=TODAY)
-        try:
-            yield Demo(org=org, timeline=build_timeline(TODAY), journeys=list(Journey.objects.filter(org=org)))
-        finally:
-            Step.objects.filter(stage__journey__org=org).delete()  # Step.touchpoint is PROTECT
-            Response.objects.filter(org=org).delete()  # Response.version is PROTECT
-            Organization.objects.filter(pk=org.pk).delete()
-            User.objects.filter(email__endswith=f"@{content.EMAIL_DOMAIN}", memberships__isnull=True).delete()
+def demo(small_demo: SmallDemo) -> Demo:
+    assert small_demo.today == TODAY
+    return Demo(org=small_demo.org, timeline=build_timeline(TODAY), journeys=list(Journey.objects.filter(
+        org=small_demo.org)))
 
 
 def _window(timeline: Timeline, month: int) -> tuple[date, date]:

@@ -142,7 +142,8 @@ def test_report_goes_out_on_the_committees_day_once_per_month(tenant_a: Any, api
     r = api_client.call("PUT", "/api/v1/committee", owner, body={"report_day": 3})
     assert r.status_code == 200 and r.json()["report_day"] == 3 and r.json()["report_sent_for"] is None
     assert r.json()["chair"] == chair  # what was not given is kept
-    assert AuditEvent.objects.filter(org=tenant_a.org, action="committee.updated").order_by("pk").last().data["report_day"] == 3
+    updated = AuditEvent.objects.filter(org=tenant_a.org, action="committee.updated").order_by("pk").last()
+    assert updated is not None and updated.data["report_day"] == 3
 
     def queued() -> int:
         return DBTaskResult.objects.filter(task_path="cxloop.govern.tasks.send_report").count()

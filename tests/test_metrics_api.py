@@ -5,12 +5,10 @@ month-to-month noise is not."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import transaction
 from django.test import Client
 
 from cxloop.core import metrics
@@ -279,29 +277,15 @@ def test_the_dashboard_reads_the_same_service(data: Data, tenant_a: Any) -> None
 
 # --- acceptance 2: the demo's month-18 drop ----------------------------------------------------------
 
-DEMO_TODAY = date(2026, 11, 23)
-
-
 @pytest.fixture(scope="module")
-def demo(django_db_setup: None, django_db_blocker: Any) -> Iterator[dict[str, Any]]:
-    from cxloop.demo import content
-    from cxloop.demo.generator import generate
-    from cxloop.orgs.models import Organization, User
+def demo(small_demo: Any) -> dict[str, Any]:
     from cxloop.orgs.services import create_api_key
-    from cxloop.surveys.models import Response, Survey
+    from cxloop.surveys.models import Survey
 
-    with django_db_blocker.unblock():
-        with transaction.atomic():
-            org = Organization.objects.create(name="云启科技 CloudLaunch", slug="metrics-demo-test")
-            generate(org=org, size="small", seed=42, today=DEMO_TODAY)
-            key = create_api_key(org=org, role="viewer", name="metrics test").plaintext
-        try:
-            yield {"key": key, "csat": Survey.objects.get(org=org, touchpoint="support").pk,
-                   "nps": Survey.objects.get(org=org, kind="nps").pk}
-        finally:
-            Response.objects.filter(org=org).delete()
-            Organization.objects.filter(pk=org.pk).delete()
-            User.objects.filter(email__endswith=f"@{content.EMAIL_DOMAIN}", memberships__isnull=True).delete()
+    org = small_demo.org
+    return {"key": create_api_key(org=org, role="viewer", name="metrics test").plaintext, "today": small_demo.today,
+            "csat": Survey.objects.get(org=org, touchpoint="support").pk,
+            "nps": Survey.objects.get(org=org, kind="nps").pk}
 
 
 def test_demo_month_18_drop_is_significant_and_noise_is_not(demo: dict[str, Any], api_client: Any) -> None:
@@ -311,7 +295,7 @@ def test_demo_month_18_drop_is_significant_and_noise_is_not(demo: dict[str, Any]
     (the defect's second month, the fix in month 20, the recovery) may be flagged or not."""
     from cxloop.demo.timeline import build_timeline
 
-    timeline = build_timeline(DEMO_TODAY)
+    timeline = build_timeline(demo["today"])
     flagged: dict[str, dict[int, float]] = {}
     for metric in ("csat", "nps"):
         r = _get(api_client, demo["key"], survey=demo[metric], question=metric, interval="month",
