@@ -67,7 +67,7 @@ def test_pdf_in_chinese_renders_cjk_glyphs(tenant_a: Any, screenshot_dir: Path) 
     image.save(path)
     width, height = image.size
     title = image.crop((0, 0, width, height // 10))  # the title band: dark strokes of real glyphs
-    dark = sum(1 for v in title.getdata() if v < 128) / (title.size[0] * title.size[1])
+    dark = sum(1 for v in title.tobytes() if v < 128) / (title.size[0] * title.size[1])  # "L": one byte a pixel
     assert 0.005 < dark < 0.4, dark
     assert len(doc) >= 1 and path.stat().st_size > 20_000
 

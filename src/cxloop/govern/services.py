@@ -12,6 +12,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
+from django.utils.translation import get_language, gettext
 
 from cxloop.analytics.metrics_service import local_today
 from cxloop.core import governance, metrics, names
@@ -568,12 +569,17 @@ def plan_effect(p: ActionPlan, confidence: float = 0.95) -> governance.Effect | 
 def plan_from_theme_spike(*, org: Organization, theme: str, month: Any, owner_team: Any = None,
                           actor: User | None = None, api_key: Any = None) -> ActionPlan:
     """A plan about a theme's spike in ``month``: measured by the theme's share of comments, the spike month (and
-    the one after) as the baseline; the after window is set when the fix ships."""
+    the one after) as the baseline; the after window is set when the fix ships. Title and problem are written in
+    the active language, naming the theme by its label there."""
+    from cxloop.texts import services as texts
+
     key = _text(theme, "theme", 120, required=True)
     spike = parse_month(month, "month")
+    label = texts.matcher(org)[0].codeframe.label(key, (get_language() or "en").lower())
+    words = {"theme": label, "month": f"{spike:%Y-%m}"}
     data: dict[str, Any] = {
-        "title": f"{key}: spike in {spike:%Y-%m}", "theme": key,
-        "problem": f"Comments about {key} rose significantly in {spike:%Y-%m}.",
+        "title": (gettext("%(theme)s: spike in %(month)s") % words)[:MAX_TITLE], "theme": key,
+        "problem": gettext("Comments about %(theme)s rose significantly in %(month)s.") % words,
         "measure": {"kind": "theme_share", "theme": key},
         "baseline_from": spike, "baseline_to": governance.add_months(spike, 1),
     }
@@ -585,7 +591,9 @@ def plan_from_theme_spike(*, org: Organization, theme: str, month: Any, owner_te
 def plan_from_step(*, org: Organization, step: Any, owner_team: Any = None, actor: User | None = None,
                    api_key: Any = None) -> ActionPlan:
     """A plan from a journey opportunity (a step of a journey map): its touchpoint, its opportunities lane as the
-    problem, owned by the touchpoint's team unless said otherwise."""
+    problem, owned by the touchpoint's team unless said otherwise. The touchpoint is named in the active
+    language."""
+    from cxloop.journeys.live import label_of
     from cxloop.journeys.models import Step
 
     try:
@@ -593,10 +601,12 @@ def plan_from_step(*, org: Organization, step: Any, owner_team: Any = None, acto
     except (TypeError, ValueError, Step.DoesNotExist) as exc:
         raise GovernError("step: not found", field="step", status=404) from exc
     names_ = s.touchpoint.name if isinstance(s.touchpoint.name, dict) else {}
-    label = names_.get("en") or names_.get("zh-hans") or s.touchpoint.key
+    label = label_of(names_, (get_language() or "en").lower()) or s.touchpoint.key
     idea = (s.opportunities or "").strip().splitlines()[0][:150] if (s.opportunities or "").strip() else ""
-    data: dict[str, Any] = {"title": f"{label}: {idea}" if idea else f"{label}: opportunity",
-                            "problem": s.opportunities or "", "step": s.pk, "touchpoint": s.touchpoint.key}
+    title = gettext("%(touchpoint)s: %(opportunity)s") % {"touchpoint": label, "opportunity": idea} if idea \
+        else gettext("%(touchpoint)s: opportunity") % {"touchpoint": label}
+    data: dict[str, Any] = {"title": title[:MAX_TITLE], "problem": s.opportunities or "", "step": s.pk,
+                            "touchpoint": s.touchpoint.key}
     team = owner_team if owner_team not in (None, "") else s.touchpoint.owner_team_id
     if team:
         data["owner_team"] = team
@@ -605,7 +615,9 @@ def plan_from_step(*, org: Organization, step: Any, owner_team: Any = None, acto
 
 def plan_from_cases(*, org: Organization, cases: Sequence[Any], title: Any = None, owner_team: Any = None,
                     actor: User | None = None, api_key: Any = None) -> ActionPlan:
-    """A plan for a group of cases (same root cause, same touchpoint …): linked to them, owned by their team."""
+    """A plan for a group of cases (same root cause, same touchpoint …): linked to them, owned by their team. The
+    title (unless given) is written in the active language: one case by its number and title, several by their
+    count and root causes."""
     from cxloop.cases.models import Case
 
     if not isinstance(cases, (list, tuple)):
@@ -616,10 +628,16 @@ def plan_from_cases(*, org: Organization, cases: Sequence[Any], title: Any = Non
     found = list(Case.objects.filter(org=org, number__in=numbers).select_related("team", "root_cause"))
     if len(found) != len(set(numbers)):
         raise GovernError("cases: a case number was not found", field="cases", status=404)
-    causes = {c.root_cause.label for c in found if c.root_cause}
-    data: dict[str, Any] = {
-        "title": title or (f"{len(found)} cases: {', '.join(sorted(causes))}" if causes else f"{len(found)} cases"),
-        "problem": "\n".join(f"#{c.number} {c.title}" for c in found[:50]), "cases": numbers}
+    causes = ", ".join(sorted({c.root_cause.label for c in found if c.root_cause}))
+    if len(found) == 1:
+        named = gettext("Case #%(number)d: %(title)s") % {"number": found[0].number, "title": found[0].title}
+    elif causes:
+        named = gettext("%(n)d cases: %(causes)s") % {"n": len(found), "causes": causes}
+    else:
+        named = gettext("%(n)d cases") % {"n": len(found)}
+    found.sort(key=lambda c: c.number)
+    data: dict[str, Any] = {"title": title or named[:MAX_TITLE], "cases": numbers,
+                            "problem": "\n".join(f"#{c.number} {c.title}" for c in found[:50])}
     teams = {c.team_id for c in found if c.team_id}
     if owner_team not in (None, ""):
         data["owner_team"] = owner_team

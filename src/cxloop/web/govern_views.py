@@ -133,33 +133,6 @@ def committee(request: HttpRequest, actor: Actor) -> HttpResponse:
         "director": services.director_of(org, today), "report_month": governance.add_months(today, -1)})
 
 
-@require_safe
-@org_page(READ)
-def scoreboard(request: HttpRequest, actor: Actor) -> HttpResponse:
-    org = actor.org
-    end = None
-    if request.GET.get("to"):
-        try:
-            end = services.parse_month(request.GET["to"], "to")
-        except ServiceError as exc:
-            messages.error(request, exc.message)
-    board = services.scoreboard(org, end=end)
-    rows = []
-    for block in board.teams:
-        for i, r in enumerate(block.rows):
-            unit = measures.unit(r.kpi.measure)
-            rows.append({"team": block.team, "first": i == 0, "span": len(block.rows), "kpi": r.kpi,
-                         "name": _label(r.kpi.name), "measure": measures.describe(r.kpi.measure, _language(), org),
-                         "unit": unit, "target": r.kpi.target, "direction": r.kpi.direction,
-                         "cells": [{"month": c.month, "s": shown(c.estimate, unit), "status": c.status,
-                                    "label": STATUS_LABELS.get(c.status, "")} for c in r.cells]})
-    winners = [{"month": m, "teams": [b.team for b in board.teams if b.team.pk in board.winners[m]]}
-               for m in board.months]
-    return render(request, "web/governance/scoreboard.html", {
-        "org": org, **_tabs("kpis"), "months": board.months, "rows": rows, "winners": winners,
-        "end": board.months[-1] if board.months else None})
-
-
 class PlanForm(forms.Form):
     title = forms.CharField(label=gettext_lazy("Title"), max_length=services.MAX_TITLE)
     problem = forms.CharField(label=gettext_lazy("Problem"), required=False, widget=forms.Textarea(attrs={"rows": 3}))
