@@ -1,5 +1,6 @@
 """Issue 9 in a real browser (Debian's Chromium through Playwright): the Governance pages — committee with the
-rotation, the KPI scoreboard, one action plan with its measured effect, success stories — in zh-Hans and English, on
+rotation, the KPI scoreboard, one action plan with its measured effect, success stories, and the forms (the
+committee, a meeting, a plan) — in zh-Hans and English, on
 a desktop and a phone (390 px), without console errors or sideways scrolling of the page. Screenshots in
 test-artifacts/."""
 
@@ -17,10 +18,15 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 def test_governance_pages_in_two_languages_on_desktop_and_phone(browser: Any, live_server: Any, tenant_a: Any,
                                                                  screenshot_dir: Path) -> None:
+    from cxloop.govern.models import Meeting
+
     data = governed(tenant_a)
     base, slug = live_server.url, tenant_a.org.slug
+    meeting = Meeting.objects.get(committee__org=tenant_a.org)
     pages = (("committee", ""), ("kpis", "kpis/?to=2026-07"), ("plan", f"plans/{data['worked'].pk}/"),
-             ("stories", "stories/"))
+             ("stories", "stories/"), ("committee-edit", "committee/edit/"), ("meeting", f"meetings/{meeting.pk}/"),
+             ("meeting-edit", f"meetings/{meeting.pk}/edit/"), ("plans", "plans/"),
+             ("plan-edit", f"plans/{data['worked'].pk}/edit/"))
     for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
                                          ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
                                          ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),

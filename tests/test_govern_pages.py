@@ -72,6 +72,19 @@ def test_pages_show_the_committee_scoreboard_plans_and_stories(tenant_a: Any) ->
     assert "AP-1 Fix report export" in plans and "Significant improvement" in plans
     one = _get(client, f"/o/{slug}/governance/plans/{data['worked'].pk}/").content.decode()
     assert "Measured effect" in one and "Roll back the renderer" in one and "p &lt; 0.001" in one
+    assert "Rolled back within a week." in one  # the story
+    # its links by their labels, and the meetings that discussed it
+    from cxloop.govern import services
+    from cxloop.govern.models import Meeting
+
+    services.save_plan(org=tenant_a.org, data={"theme": "product/export"}, p=data["worked"])
+    m = Meeting.objects.get(committee__org=tenant_a.org)
+    services.save_meeting(org=tenant_a.org, held_on=m.held_on, title=m.title, plans=[data["worked"].pk], meeting=m)
+    one = _get(client, f"/o/{slug}/governance/plans/{data['worked'].pk}/").content.decode()
+    assert f'<a href="/o/{slug}/themes/product/export/">Export</a>' in one
+    assert f'<a href="/o/{slug}/governance/meetings/{m.pk}/">2026-07-30 · July committee</a>' in one
+    zh = _get(client, f"/o/{slug}/governance/plans/{data['worked'].pk}/", "zh-hans").content.decode()
+    assert ">导出</a>" in zh and "讨论过的会议" in zh
     assert _get(client, f"/o/{slug}/governance/plans/999/").status_code == 404
     stories = _get(client, f"/o/{slug}/governance/stories/").content.decode()
     assert "Fix report export" in stories and "Won back after the export fix" in stories

@@ -195,8 +195,18 @@ def plan(request: HttpRequest, actor: Actor, plan_id: int) -> HttpResponse:
         return HttpResponseRedirect(reverse("governance_plan", kwargs={"org": org.slug, "plan_id": p.pk}))
     effect = services.plan_effect(p)
     unit = measures.unit(p.measure) if p.measure else ""
+    from cxloop.journeys.live import label_of
+    from cxloop.texts import services as texts
+
+    lang = _language()
+    links = {
+        "theme": texts.matcher(org)[0].codeframe.label(p.theme, lang) if p.theme else "",
+        "touchpoint": (label_of(p.touchpoint.name, lang) or p.touchpoint.key) if p.touchpoint else "",
+        "step": p.step, "journey_id": p.step.stage.journey_id if p.step else None,
+        "step_label": (label_of(p.step.touchpoint.name, lang) or p.step.touchpoint.key) if p.step else ""}
     return render(request, "web/governance/plan.html", {
-        "org": org, **_tabs("plans"), "p": p, "tasks": list(p.tasks.all()),
+        "org": org, **_tabs("plans"), "p": p, "tasks": list(p.tasks.select_related("assignee")), "links": links,
+        "meetings": list(p.meetings.order_by("-held_on")),
         "cases": list(p.cases.order_by("number")[:50]),
         "measure": measures.describe(p.measure, _language(), org) if p.measure else "",
         "effect": effect, "before": shown(effect.before, unit) if effect else None,
