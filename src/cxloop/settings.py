@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "cxloop.segments",
     "cxloop.behaviour",
     "cxloop.govern",
+    "cxloop.interop",
     "cxloop.demo",
     "cxloop.ops",
 ]
