@@ -88,3 +88,38 @@ def test_bad_files_store_nothing(tenant_a: Any, tenant_b: Any) -> None:
         services.import_survey(org=tenant_a.org, kind="qsf", data=qsf, responses=CURRENT.read_bytes(), into=other.pk)
     assert exc.value.status == 404
     assert Survey.objects.count() == before + 1 and not SurveyImport.objects.filter(org=tenant_a.org).exists()
+
+
+def test_the_command_imports_and_lists_what_it_could_not(tenant_a: Any) -> None:
+    from io import StringIO
+
+    from django.core.management import CommandError, call_command
+
+    from cxloop.interop.models import SurveyImport
+    from cxloop.surveys.models import Response
+
+    qsf, csv = str(QUALTRICS / "Survey_Logic_EVERYWHERE.qsf"), str(QUALTRICS / "Survey_Logic_EVERYWHERE.csv")
+    out = StringIO()
+    call_command("cximport", "qsf", qsf, "--responses", csv, "--test-responses", "--org", tenant_a.org.slug,
+                 "--dry-run", stdout=out)
+    assert "(--dry-run: nothing stored)" in out.getvalue() and not SurveyImport.objects.exists()
+    out = StringIO()
+    call_command("cximport", "qsf", qsf, "--responses", csv, "--test-responses", "--org", tenant_a.org.slug,
+                 stdout=out)
+    record = SurveyImport.objects.get(org=tenant_a.org)
+    assert record.survey is not None
+    text = out.getvalue()
+    assert f"Imported survey {record.survey.pk} {record.survey.name!r}: {record.questions} questions" in text
+    assert f"responses: {record.responses_stored} stored, 0 already there" in text
+    assert f"Could not be imported as it was ({len(record.notes)}):" in text
+    assert all(f"{n['where']}: {n['what']}" in text for n in record.notes)
+    assert "FL_6" in text  # the randomizer of the flow, by its Qualtrics id
+    stored = Response.objects.filter(survey=record.survey).count()
+    out = StringIO()
+    call_command("cximport", "qsf", qsf, "--responses", csv, "--test-responses", "--into", str(record.survey.pk),
+                 "--org", tenant_a.org.slug, stdout=out)
+    assert f"0 stored, {stored} already there" in out.getvalue()
+    with pytest.raises(CommandError, match=r"^file: "):
+        call_command("cximport", "lss", csv, "--org", tenant_a.org.slug)
+    with pytest.raises(CommandError, match="No organisation"):
+        call_command("cximport", "surveyjs", qsf, "--org", "nope")

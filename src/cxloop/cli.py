@@ -17,7 +17,8 @@ COMMANDS = {
     "createadmin": "create an owner of an organisation (the organisation is created if missing)",
     "apikey": "create, list and revoke API keys (create prints only the key)",
     "survey": "survey as code: list, export (YAML/JSON) and import definitions",
-    "import": "import data: 'import responses FILE --org SLUG --survey ID' (CSV, all rows or none)",
+    "import": "import data: 'import responses FILE --org SLUG --survey ID' (CSV, all rows or none); "
+              "'import qsf|lss|surveyjs FILE [--responses CSV] --org SLUG' (a survey from another tool)",
     "export": "export data: 'export responses --survey ID --format csv|xlsx|jsonl --out FILE'",
     "text": "text analytics: 'text analyze FILE [--column NAME] [--org SLUG]' writes JSON Lines",
     "events": "behavioural events: 'events import FILE --org SLUG [--dry-run]' (CSV; good rows stored)",
