@@ -98,7 +98,11 @@ def _objects(t: Any) -> dict[str, int]:
     meeting = govern.save_meeting(org=t.org, held_on="2026-01-15", title="Secret meeting")
     kpi = govern.save_kpi(org=t.org, team=t.team.pk, name="Secret KPI", measure={"kind": "renewal"}, target=80)
     plan = govern.save_plan(org=t.org, data={"title": "Secret plan"})
+    from cxloop.interop.models import SurveyImport
+
+    imported = SurveyImport.objects.create(org=t.org, survey=survey, source="qsf", file_name="Secret.qsf")
     return {
+        "import_id": imported.pk,
         "rotation_id": director.pk,
         "meeting_id": meeting.pk,
         "kpi_id": kpi.pk,

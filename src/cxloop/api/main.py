@@ -21,6 +21,7 @@ from cxloop.api.events import router as events_router
 from cxloop.api.exports import router as export_router
 from cxloop.api.funnels import router as funnel_router
 from cxloop.api.govern import router as govern_router
+from cxloop.api.interop import router as interop_router
 from cxloop.api.journeys import router as journey_router
 from cxloop.api.loop import router as loop_router
 from cxloop.api.schemas import (
@@ -344,3 +345,4 @@ api.add_router("/", track_router)
 api.add_router("/", funnel_router)
 api.add_router("/", ux_router)
 api.add_router("/", govern_router)
+api.add_router("/", interop_router)

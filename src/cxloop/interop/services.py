@@ -70,15 +70,21 @@ def read_definition(kind: Any, data: Any) -> ImportedSurvey:
 
 def read_responses(kind: str, data: Any, imported: ImportedSurvey, *,
                    test_responses: bool = False) -> ImportedResponses:
-    """The responses of a Qualtrics CSV export; Qualtrics' own test responses only with ``test_responses``."""
-    if kind != "qsf":
-        raise ImportError_("responses: only Qualtrics CSV exports can be imported with a definition (kind qsf)",
-                           field="responses")
+    """The responses of the source's export: a Qualtrics CSV (its own test responses only with ``test_responses``),
+    a LimeSurvey CSV (answer codes) or SurveyJS results (JSON)."""
     raw = _bytes(data, "responses")
-    from cxloop.core.interop.qsf import parse_responses
-
     try:
-        return parse_responses(raw, imported, keep_test_responses=test_responses)
+        if kind == "qsf":
+            from cxloop.core.interop.qsf import parse_responses
+
+            return parse_responses(raw, imported, keep_test_responses=test_responses)
+        if kind == "lss":
+            from cxloop.core.interop.lss import parse_responses as parse_lss_responses
+
+            return parse_lss_responses(raw, imported)
+        from cxloop.core.interop.surveyjs import parse_responses as parse_sjs_responses
+
+        return parse_sjs_responses(raw, imported)
     except InteropError as exc:
         raise ImportError_(f"responses: {exc}", field="responses") from None
 
@@ -92,6 +98,7 @@ class Preview:
     responses: ImportedResponses | None = None
     valid: list[int] = field(default_factory=list)  # indexes of responses the survey accepts
     refused: list[Note] = field(default_factory=list)  # one per refused response, naming its id and the problem
+    target: Survey | None = None  # the survey the responses are added to (``into``), or None: a new survey
 
     @property
     def notes(self) -> list[Note]:
@@ -102,16 +109,22 @@ class Preview:
         return sum(len(p.questions) for p in self.imported.spec.pages)
 
 
-def preview(*, kind: Any, data: Any, responses: Any = None, test_responses: bool = False) -> Preview:
-    """Read everything and check every response against the survey; store nothing."""
+def preview(*, kind: Any, data: Any, responses: Any = None, test_responses: bool = False,
+            org: Organization | None = None, into: Any = None) -> Preview:
+    """Read everything and check every response against the survey; store nothing. With ``org`` and ``into``,
+    also check that the responses can be added to that survey."""
     kind = _kind(kind)
     imported = read_definition(kind, data)
     found = Preview(kind=kind, imported=imported)
+    if org is not None and into not in (None, ""):
+        found.target = _imported_survey(org, into, kind)
+        if not responses:
+            raise ImportError_("responses: give the response export to add to the survey", field="responses")
     if responses:
         found.responses = read_responses(kind, responses, imported, test_responses=test_responses)
         for i, r in enumerate(found.responses.responses):
             try:
-                validate_answers(imported.spec, r.answers, embedded=r.embedded)
+                validate_answers(imported.spec, r.answers, embedded=r.embedded, complete=r.finished)
             except survey_spec.AnswerError as exc:
                 problem = "; ".join(f"{p.path}: {p.message}" for p in exc.problems[:3])
                 found.refused.append(Note(where=f"response {r.source_id}", what=f"not imported: {problem}",
@@ -143,13 +156,9 @@ def import_survey(*, org: Organization, kind: Any, data: Any, file_name: str = "
 
     ``into``: the id of a survey imported before from the same kind of file — no new survey; only the responses
     whose source id it has not stored yet are added (a second export of the same survey, a day later)."""
-    found = preview(kind=kind, data=data, responses=responses, test_responses=test_responses)
+    found = preview(kind=kind, data=data, responses=responses, test_responses=test_responses, org=org, into=into)
     imported = found.imported
-    target = None
-    if into not in (None, ""):
-        target = _imported_survey(org, into, found.kind)
-        if found.responses is None:
-            raise ImportError_("responses: give the response export to add to the survey", field="responses")
+    target = found.target
     with surveys.write_slot(), transaction.atomic():  # all of it or nothing
         if target is None:
             target = surveys.create_survey(org=org, name=imported.name or "Imported survey",
@@ -218,3 +227,16 @@ def one(org: Organization, import_id: Any) -> SurveyImport:
     except (TypeError, ValueError, SurveyImport.DoesNotExist) as exc:
         raise ImportError_("import: not found", field="import", status=404) from exc
 
+
+
+def export_surveyjs(*, survey: Survey, version: int | None = None, actor: User | None = None,
+                    api_key: Any = None) -> tuple[dict[str, Any], list[Note]]:
+    """The survey (a published version, or the draft) as a SurveyJS JSON object, and what SurveyJS cannot show as
+    cxloop does (``core.interop.surveyjs.dump_surveyjs``); audit-logged as an export."""
+    from cxloop.core.interop.surveyjs import dump_surveyjs
+
+    spec = surveys.definition_for(survey, version)
+    found, notes = dump_surveyjs(spec)
+    audit("survey.exported", org=survey.org, actor=actor, api_key=api_key, target=survey.name, format="surveyjs",
+          version=version)
+    return found, notes

@@ -706,19 +706,22 @@ def prune_idempotency_records(*, older_than_hours: int = 48) -> int:
 # --- survey as code ------------------------------------------------------------------------------------
 
 
+def definition_for(survey: Survey, version: int | None = None) -> survey_spec.SurveySpec:
+    """A published version's definition, or (``version`` None) the draft's."""
+    if version is not None:
+        v = survey.versions.filter(number=version).first()
+        if v is None:
+            raise SurveyError(f"version {version} does not exist", field="version", status=404)
+        return parse_definition(v.definition)
+    return parse_definition(survey.draft)
+
+
 def export_definition(*, survey: Survey, fmt: str = "yaml", version: int | None = None,
                       actor: User | None = None) -> str:
     """The definition (a published version, or the draft) as YAML or JSON; audit-logged as an export."""
     if fmt not in {"yaml", "json"}:
         raise SurveyError("format: use yaml or json", field="format")
-    if version is not None:
-        v = survey.versions.filter(number=version).first()
-        if v is None:
-            raise SurveyError(f"version {version} does not exist", field="version", status=404)
-        definition = v.definition
-    else:
-        definition = survey.draft
-    text = survey_spec.dumps(parse_definition(definition), fmt)
+    text = survey_spec.dumps(definition_for(survey, version), fmt)
     audit("survey.exported", org=survey.org, actor=actor, target=survey.name, format=fmt, version=version)
     return text
 

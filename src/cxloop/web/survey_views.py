@@ -3,6 +3,7 @@ QR code, versions, recent responses), publish/close, edit the definition as code
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -193,10 +194,19 @@ def survey_definition(request: HttpRequest, actor: Actor, survey_id: int) -> Htt
 @require_safe
 @org_page(ANALYSE)
 def survey_export(request: HttpRequest, actor: Actor, survey_id: int, fmt: str) -> HttpResponse:
-    if fmt not in ("yaml", "json"):
-        raise Http404("Definitions export as .yaml or .json.")
+    if fmt not in ("yaml", "json", "surveyjs"):
+        raise Http404("Definitions export as .yaml, .json or .surveyjs.")
     survey = queries.survey(actor.org, survey_id)
     version = request.GET.get("version")
+    if fmt == "surveyjs":
+        from cxloop.interop.services import export_surveyjs
+
+        found, _notes = export_surveyjs(survey=survey, actor=actor.user,
+                                        version=int(version) if version and version.isdigit() else None)
+        response = HttpResponse(json.dumps(found, ensure_ascii=False, indent=2),
+                                content_type="application/json; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="survey-{survey.pk}.surveyjs.json"'
+        return response
     text = services.export_definition(survey=survey, fmt=fmt, actor=actor.user,
                                       version=int(version) if version and version.isdigit() else None)
     response = HttpResponse(text, content_type="application/json" if fmt == "json" else "application/yaml")

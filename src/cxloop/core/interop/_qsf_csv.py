@@ -21,10 +21,9 @@ from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from cxloop.core.interop import ImportedResponse, ImportedResponses, ImportedSurvey, InteropError, Note
+from cxloop.core.interop import ImportedResponse, ImportedResponses, ImportedSurvey, InteropError
 from cxloop.core.interop._qsf_text import cxloop_language
-from cxloop.core.survey_answers import prune_answers, validate_answers
-from cxloop.core.survey_model import AnswerError, Question
+from cxloop.core.interop._responses import AnswerReader
 
 _IMPORT_ID = re.compile(r"""['"]ImportId['"]\s*:\s*['"]([^'"]*)['"]""")
 _TIME_ZONE = re.compile(r"""['"]timeZone['"]\s*:\s*['"]([^'"]*)['"]""")
@@ -84,18 +83,10 @@ def _normal_id(raw: str) -> str:
     return raw.replace("-", "_") if raw.startswith("QID") else raw
 
 
-class _Reader:
+class _Reader(AnswerReader):
     def __init__(self, survey: ImportedSurvey, keep_tests: bool) -> None:
-        self.survey = survey
+        super().__init__(survey)
         self.keep_tests = keep_tests
-        self.notes: list[Note] = []
-        self.by_key: dict[str, Question] = {q.key: q for q in survey.spec.questions()}
-        self.bad_values: Counter[tuple[str, str, str]] = Counter()  # (column, value, why) -> responses
-        self.hidden: Counter[str] = Counter()
-        self.refused: Counter[tuple[str, str]] = Counter()
-
-    def note(self, where: str, what: str, kind: str = "dropped") -> None:
-        self.notes.append(Note(where=where, what=what, kind=kind))
 
     def read(self, data: bytes) -> ImportedResponses:
         rows = _rows(_decode(data))
@@ -210,75 +201,11 @@ class _Reader:
             value = row[col.index]
             if not value.strip():
                 continue
-            label = col.name or col.import_id
             if col.target.startswith("embedded:"):
                 embedded[col.target.partition(":")[2]] = value.strip()[:1000]
                 continue
-            key, _, part = col.target.partition(".")
-            question = self.by_key.get(key)
-            if question is None:
-                continue
-            codes = self.survey.codes.get(key, {})
-            code = value.strip()
-            if part == "specify" or question.type == "open_text":
-                answers[col.target] = value
-            elif question.type == "multi_choice":
-                chosen = code != "0" or codes.get("0") == part
-                if chosen:
-                    answers.setdefault(key, []).append(part)
-            elif question.type == "matrix":
-                point = codes.get(code)
-                if point is None:
-                    self.bad_values[(label, code[:40], f"not a scale code of '{key}'")] += 1
-                else:
-                    answers[col.target] = int(point)
-            elif question.type in ("nps", "rating", "csat", "ces"):
-                number = codes.get(code, code)
-                try:
-                    answers[key] = int(float(number)) if float(number) == int(float(number)) else float(number)
-                except (ValueError, OverflowError):
-                    self.bad_values[(label, code[:40], f"not a number of '{key}'")] += 1
-            else:
-                option = codes.get(code)
-                if option is None:
-                    self.bad_values[(label, code[:40], f"not a choice code of '{key}'")] += 1
-                else:
-                    answers[key] = option
+            self.put(answers, col.target, col.name or col.import_id, value)
         return answers, embedded
-
-    def clean(self, source_id: str, answers: dict[str, Any], embedded: dict[str, str]) -> dict[str, Any]:
-        """The answers that cxloop's survey accepts: those hidden by its logic and invalid ones are left out."""
-        spec = self.survey.spec
-        kept = prune_answers(spec, answers, embedded=embedded)
-        for key in answers:
-            if key not in kept:
-                self.hidden[key.partition(".")[0]] += 1
-        for _ in range(len(kept) + 1):
-            try:
-                validate_answers(spec, kept, embedded=embedded, complete=False)
-                return kept
-            except AnswerError as exc:
-                removed = False
-                for problem in exc.problems:
-                    path = problem.path.removeprefix("answers.")
-                    for key in [k for k in kept if k == path or path.startswith(f"{k}.") or k.startswith(path)]:
-                        self.refused[(key, problem.message)] += 1
-                        del kept[key]
-                        removed = True
-                if not removed:
-                    break
-            kept = prune_answers(spec, kept, embedded=embedded)
-        self.note(f"response {source_id}", "its answers could not be made valid: imported without answers")
-        return {}
-
-    def value_notes(self) -> None:
-        for (column, value, why), n in sorted(self.bad_values.items()):
-            self.note(f"column {column}", f"value {value!r} is {why}: left out ({n} response{'s' if n != 1 else ''})")
-        for key, n in sorted(self.hidden.items()):
-            self.note(f"question '{key}'", f"answered in {n} response{'s' if n != 1 else ''} although the survey's "
-                      "display or skip logic (as imported) hides it there: those answers are left out")
-        for (key, message), n in sorted(self.refused.items()):
-            self.note(f"answer '{key}'", f"refused ({message}): left out of {n} response{'s' if n != 1 else ''}")
 
     def when(self, columns: list[_Column], row: list[str]) -> tuple[str, bool]:
         by_role = {c.role: c for c in reversed(columns) if c.role in ("end", "recorded")}

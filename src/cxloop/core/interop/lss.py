@@ -38,7 +38,7 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml
 import defusedxml.ElementTree as SafeET
 
-from cxloop.core.interop import CHANGED, DROPPED, ImportedSurvey, InteropError, Note
+from cxloop.core.interop import CHANGED, DROPPED, ImportedResponses, ImportedSurvey, InteropError, Note
 from cxloop.core.interop._lss_sjs_common import (
     check_size,
     first_text,
@@ -775,3 +775,10 @@ def _split_top(text: str, joiner: str) -> list[str]:
             start = match.end()
     parts.append(text[start:].strip())
     return parts if all(parts) else [text]
+
+
+def parse_responses(data: bytes, survey: ImportedSurvey) -> ImportedResponses:
+    """The responses of a LimeSurvey CSV export (answer codes) of the survey ``parse_lss`` read."""
+    from cxloop.core.interop._lss_csv import read_responses
+
+    return read_responses(data, survey)

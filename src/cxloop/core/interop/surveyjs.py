@@ -40,7 +40,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from cxloop.core.interop import CHANGED, DROPPED, ImportedSurvey, InteropError, Note
+from cxloop.core.interop import CHANGED, DROPPED, ImportedResponses, ImportedSurvey, InteropError, Note
 from cxloop.core.interop._lss_sjs_common import (
     check_size,
     first_text,
@@ -1138,3 +1138,10 @@ def dump_surveyjs(spec: SurveySpec) -> tuple[dict[str, Any], list[Note]]:
     rating / matrix / boolean with a ``cxloopType`` property, which ``parse_surveyjs`` reads back."""
     writer = _Writer(spec)
     return writer.dump(), writer.notes
+
+
+def parse_responses(data: bytes, survey: ImportedSurvey) -> ImportedResponses:
+    """SurveyJS results (a JSON array of ``survey.data`` objects) of the survey ``parse_surveyjs`` read."""
+    from cxloop.core.interop._sjs_results import read_responses
+
+    return read_responses(data, survey)
