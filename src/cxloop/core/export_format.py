@@ -32,9 +32,10 @@ from typing import IO, Any
 
 from cxloop.core.survey_model import SurveySpec
 
-FORMATS = ("csv", "xlsx", "jsonl")
+FORMATS = ("csv", "xlsx", "jsonl", "qualtrics")  # qualtrics: core.interop.qualtrics_export
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
+    "qualtrics": "text/csv; charset=utf-8",
     "jsonl": "application/jsonl; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
@@ -88,6 +89,8 @@ class Record:
     account: tuple[str, str] | None = None  # external id, name
     embedded: Mapping[str, Any] = field(default_factory=dict)
     answers: Sequence[tuple[str, float | None, Sequence[str], str]] = field(default_factory=list)
+    started_at: datetime | str | None = None  # read for the Qualtrics layout only
+    duration: int | None = None
 
 
 def iso_utc(moment: datetime | str) -> str:
@@ -313,10 +316,20 @@ class JsonlEncoder:
 
 
 def encode(fmt: str, layout: Layout, chunks: Iterable[Iterable[Record]], *, bom: bool = False,
-           trailer: bool = True, about: Mapping[str, Any] | None = None) -> Iterator[bytes]:
-    """The bytes of a CSV or JSON Lines export, a piece per chunk of records."""
-    encoder: CsvEncoder | JsonlEncoder
-    if fmt == "csv":
+           trailer: bool = True, about: Mapping[str, Any] | None = None, spec: SurveySpec | None = None,
+           language: str = "") -> Iterator[bytes]:
+    """The bytes of a CSV, JSON Lines or Qualtrics-like CSV export (``spec``: the survey's newest definition, for
+    its texts; ``language``: theirs), a piece per chunk of records."""
+    encoder: CsvEncoder | JsonlEncoder | Any
+    if fmt == "qualtrics":
+        from cxloop.core.interop import qualtrics_export
+
+        if spec is None:
+            raise ValueError("the Qualtrics layout needs the survey's definition")
+        lang = language or spec.default_language
+        encoder = qualtrics_export.QualtricsCsvEncoder(
+            spec, qualtrics_export.columns(spec, layout.answers, layout.embedded, lang), language=lang, bom=bom)
+    elif fmt == "csv":
         encoder = CsvEncoder(layout, bom=bom, trailer=trailer)
     elif fmt == "jsonl":
         encoder = JsonlEncoder(trailer=trailer, about=about)

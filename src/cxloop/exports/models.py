@@ -16,6 +16,7 @@ class ExportFormat(models.TextChoices):
     CSV = "csv", _("CSV")
     XLSX = "xlsx", _("Excel (XLSX)")
     JSONL = "jsonl", _("JSON Lines")
+    QUALTRICS = "qualtrics", _("Qualtrics-like CSV")
 
 
 class ExportStatus(models.TextChoices):
@@ -33,7 +34,7 @@ class ExportJob(models.Model):
         "orgs.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     api_key = models.ForeignKey(ApiKey, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
-    format = models.CharField(max_length=8, choices=ExportFormat.choices, default=ExportFormat.CSV)
+    format = models.CharField(max_length=12, choices=ExportFormat.choices, default=ExportFormat.CSV)
     # {"since": ISO, "until": ISO, "status": "complete"|"partial"|"", "bom": bool, "trailer": bool}
     filters = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=10, choices=ExportStatus.choices, default=ExportStatus.QUEUED)

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from cxloop.core import export_format
 from cxloop.core.export_format import Layout, Record
+from cxloop.core.survey_model import SurveySpec
 from cxloop.exports import source
 from cxloop.exports.models import ExportFormat, ExportJob, ExportStatus
 from cxloop.exports.source import Filters
@@ -39,7 +40,7 @@ logger = logging.getLogger(__name__)
 DIRECT_LIMIT = 50_000
 KEEP_DAYS = 7
 PROGRESS_EVERY = 0.5  # seconds between progress updates of a running job
-EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "jsonl": "jsonl"}
+EXTENSIONS = {"csv": "csv", "xlsx": "xlsx", "jsonl": "jsonl", "qualtrics": "csv"}
 
 
 class ExportError(ServiceError):
@@ -87,13 +88,15 @@ class Plan:
     bom: bool = False
     trailer: bool = True
     redact: bool = False  # the organisation hides personal data in comments (``core.text.pii``)
+    spec: SurveySpec | None = None  # the newest definition (the Qualtrics layout's texts)
 
     def queryset(self) -> Any:
         return source.selected(self.survey, self.filters, self.upto_id)
 
     def chunks(self, progress: Callable[[int], None] | None = None) -> Iterator[list[Record]]:
         done = 0
-        for chunk in source.records(self.survey, self.queryset(), redact=self.redact):
+        for chunk in source.records(self.survey, self.queryset(), redact=self.redact,
+                                    timing=self.fmt == "qualtrics"):
             yield chunk
             done += len(chunk)
             if progress is not None:
@@ -107,7 +110,8 @@ class Plan:
     def file_name(self, rows: int | None = None) -> str:
         stamp = timezone.localtime().strftime("%Y%m%d-%H%M")  # the time zone of the pages (TIME_ZONE)
         count = f"-{rows}-rows" if rows is not None else ""
-        return f"survey-{self.survey.pk}-responses-{stamp}{count}.{EXTENSIONS[self.fmt]}"
+        layout = "-qualtrics" if self.fmt == "qualtrics" else ""
+        return f"survey-{self.survey.pk}-responses-{stamp}{count}{layout}.{EXTENSIONS[self.fmt]}"
 
 
 def count(*, survey: Survey, filters: Filters) -> int:
@@ -120,13 +124,22 @@ def plan(*, survey: Survey, fmt: str, filters: Filters, bom: bool = False, trail
     upto = source.highest_id(survey)
     qs = source.selected(survey, filters, upto)
     return Plan(survey=survey, fmt=fmt, filters=filters, upto_id=upto, total=qs.count() if count else -1,
-                layout=source.layout(survey, qs), bom=bom and fmt == "csv", trailer=trailer,
-                redact=Organization.objects.filter(pk=survey.org_id, redact_pii=True).exists())
+                layout=source.layout(survey, qs), bom=bom and fmt in ("csv", "qualtrics"), trailer=trailer,
+                redact=Organization.objects.filter(pk=survey.org_id, redact_pii=True).exists(),
+                spec=newest_definition(survey) if fmt == "qualtrics" else None)
+
+
+def newest_definition(survey: Survey) -> SurveySpec:
+    """The current published version's definition, else the draft's."""
+    from cxloop.surveys.services import definition_for
+
+    return definition_for(survey, survey.current_version or None)
 
 
 def stream(p: Plan) -> Iterator[bytes]:
     """The bytes of a CSV or JSON Lines export, a chunk of responses at a time."""
-    return export_format.encode(p.fmt, p.layout, p.chunks(), bom=p.bom, trailer=p.trailer, about=p.about())
+    return export_format.encode(p.fmt, p.layout, p.chunks(), bom=p.bom, trailer=p.trailer, about=p.about(),
+                                spec=p.spec)
 
 
 def write(p: Plan, out: str | Path | IO[bytes], *, progress: Callable[[int], None] | None = None) -> int:
@@ -143,7 +156,8 @@ def write(p: Plan, out: str | Path | IO[bytes], *, progress: Callable[[int], Non
             rows += len(chunk)
             yield chunk
 
-    pieces = export_format.encode(p.fmt, p.layout, counted(), bom=p.bom, trailer=p.trailer, about=p.about())
+    pieces = export_format.encode(p.fmt, p.layout, counted(), bom=p.bom, trailer=p.trailer, about=p.about(),
+                                  spec=p.spec)
     if isinstance(out, str | Path):
         with open(out, "wb") as fh:
             for piece in pieces:
@@ -189,7 +203,7 @@ def start_job(*, survey: Survey, fmt: str, filters: Filters, bom: bool = False, 
         job = ExportJob.objects.create(
             org=survey.org, survey=survey, requested_by=user if user and user.is_authenticated else None,
             api_key=api_key, format=fmt, rows_total=total,
-            filters={**filters.as_json(), "bom": bom and fmt == "csv", "trailer": trailer},
+            filters={**filters.as_json(), "bom": bom and fmt in ("csv", "qualtrics"), "trailer": trailer},
         )
         record_export(survey, fmt=fmt, filters=filters, rows=total, mode="background", user=job.requested_by,
                       api_key=api_key, ip=ip, job=job, via=via)

@@ -118,8 +118,8 @@ def _json(value: Any, empty: Any) -> Any:
     return value
 
 
-def records(survey: Survey, qs: QuerySet[Response], *, chunk: int = CHUNK, redact: bool = False
-            ) -> Iterator[list[Record]]:
+def records(survey: Survey, qs: QuerySet[Response], *, chunk: int = CHUNK, redact: bool = False,
+            timing: bool = False) -> Iterator[list[Record]]:
     """The responses as :class:`Record` s, ``chunk`` at a time, oldest id first; with ``redact`` every text
     answer has its phone numbers, e-mail addresses, ID and bank card numbers replaced (``core.text.pii``).
 
@@ -138,6 +138,8 @@ def records(survey: Survey, qs: QuerySet[Response], *, chunk: int = CHUNK, redac
                    f"{qn('text')} FROM {table} WHERE {qn('response_id')} IN (%s)")
     iso = _submitted_iso()
     fields = list(RESPONSE_FIELDS)
+    if timing:  # the start time and duration (the Qualtrics layout has them)
+        fields += ["started_at", "duration_seconds"]
     if iso is not None:
         qs = qs.annotate(submitted_iso=iso)
         fields[fields.index("submitted_at")] = "submitted_iso"
@@ -157,14 +159,18 @@ def records(survey: Survey, qs: QuerySet[Response], *, chunk: int = CHUNK, redac
                     text = pii.redact(text).text
                 answers[response_id].append((key, num, _json(choices, no_choices), text))
             out = []
-            for (rid, submitted, status, version_id, channel, touchpoint, language, embedded, contact_id, c_ext,
-                 c_email, c_name, account_id, a_ext, a_name) in rows:
-                out.append(Record(
+            for row in rows:
+                (rid, submitted, status, version_id, channel, touchpoint, language, embedded, contact_id, c_ext,
+                 c_email, c_name, account_id, a_ext, a_name) = row[:15]
+                record = Record(
                     id=rid, submitted_at=submitted, status=status,
                     version=numbers.get(version_id) if version_id is not None else None,
                     channel=channel, touchpoint=touchpoint, language=language,
                     contact=(c_ext, c_email, c_name) if contact_id is not None else None,
                     account=(a_ext, a_name) if account_id is not None else None,
                     embedded=_json(embedded, no_embedded), answers=answers[rid],
-                ))
+                )
+                if timing:
+                    record.started_at, record.duration = row[15], row[16]
+                out.append(record)
             yield out

@@ -45,7 +45,7 @@ class Command(BaseCommand):
         responses = sub.add_parser("responses", help="a survey's responses (complete and partial, see --status)")
         responses.add_argument("--survey", type=int, required=True, help="survey id")
         responses.add_argument("--org", help="organisation slug (checked against the survey when given)")
-        responses.add_argument("--format", choices=["csv", "xlsx", "jsonl"], default="csv")
+        responses.add_argument("--format", choices=["csv", "xlsx", "jsonl", "qualtrics"], default="csv")
         responses.add_argument("--bom", action="store_true", help="CSV: start with a UTF-8 BOM (Excel on Windows)")
         responses.add_argument("--no-trailer", action="store_true",
                                help="CSV, JSON Lines: leave out the last line that states the row count")
