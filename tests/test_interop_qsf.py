@@ -413,7 +413,7 @@ def test_qsf_without_importable_questions() -> None:
 
 def test_too_large_files() -> None:
     big = b" " * (60 * 1024 * 1024)
-    with pytest.raises(InteropError, match="60 MB, over the limit of 50 MB"):
+    with pytest.raises(InteropError, match="62,914,560 bytes, over the limit of 50 MB"):
         parse_qsf(big)
     s = _survey("Survey_Logic_EVERYWHERE")
     with pytest.raises(InteropError, match="over the limit of 50 MB"):

@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cxloop.core.interop import ImportedResponse, ImportedResponses, ImportedSurvey, InteropError
-from cxloop.core.interop._lss_sjs_common import check_size, language
 from cxloop.core.interop._responses import AnswerReader
+from cxloop.core.interop._text import check_size, language
 
 _OWN = {"id": "id", "submitdate": "submitted", "startlanguage": "language"}
 _META = {"lastpage", "seed", "startdate", "datestamp", "ipaddr", "refurl", "token", "interviewtime", "optout",

@@ -22,8 +22,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from cxloop.core.interop import ImportedResponse, ImportedResponses, ImportedSurvey, InteropError
-from cxloop.core.interop._qsf_text import cxloop_language
 from cxloop.core.interop._responses import AnswerReader
+from cxloop.core.interop._text import language as cxloop_language
 
 _IMPORT_ID = re.compile(r"""['"]ImportId['"]\s*:\s*['"]([^'"]*)['"]""")
 _TIME_ZONE = re.compile(r"""['"]timeZone['"]\s*:\s*['"]([^'"]*)['"]""")

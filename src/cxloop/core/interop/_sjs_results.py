@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cxloop.core.interop import ImportedResponse, ImportedResponses, ImportedSurvey, InteropError
-from cxloop.core.interop._lss_sjs_common import check_size, language
 from cxloop.core.interop._responses import AnswerReader
+from cxloop.core.interop._text import check_size, language
 
 _ID_NAMES = ("id", "_id", "responseId", "response_id")
 _TIME_NAMES = ("submitted_at", "submittedAt", "createdAt", "created_at", "date")

@@ -39,7 +39,7 @@ import defusedxml
 import defusedxml.ElementTree as SafeET
 
 from cxloop.core.interop import CHANGED, DROPPED, ImportedResponses, ImportedSurvey, InteropError, Note
-from cxloop.core.interop._lss_sjs_common import (
+from cxloop.core.interop._text import (
     check_size,
     first_text,
     language,

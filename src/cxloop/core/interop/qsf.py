@@ -45,11 +45,13 @@ from typing import Any
 
 from cxloop.core import survey_parse
 from cxloop.core.interop import CHANGED, DROPPED, ImportedResponses, ImportedSurvey, InteropError, Note
-from cxloop.core.interop._qsf_text import clip, cxloop_language, has_piping, make_key, option_key, plain, unpipe
+from cxloop.core.interop._text import check_size, clip, has_piping, unpipe
+from cxloop.core.interop._text import choice_key as option_key
+from cxloop.core.interop._text import language as cxloop_language
+from cxloop.core.interop._text import make_key as _make_key
+from cxloop.core.interop._text import plain as _plain
 from cxloop.core.survey_model import LANGUAGES, MAX_EMBEDDED, MAX_ITEMS, MAX_OPTIONS, MAX_PAGES, MAX_QUESTIONS
 from cxloop.core.survey_model import SpecError as _SpecError
-
-MAX_BYTES = 50 * 1024 * 1024
 
 _SINGLE = {"SAVR": "single_choice", "SAHR": "single_choice", "SACOL": "single_choice", "DL": "dropdown",
            "SB": "dropdown"}
@@ -63,13 +65,12 @@ _TYPE_NAMES = {"RO": "rank order", "Timing": "timing", "Meta": "browser meta inf
                "SS": "graphic slider", "TB": "text/graphic"}
 
 
-def _size(data: bytes, what: str) -> None:
-    if not isinstance(data, bytes | bytearray):
-        raise InteropError(f"{what}: expected the file's bytes")
-    if len(data) > MAX_BYTES:
-        raise InteropError(f"{what}: the file is {len(data) / 1024 / 1024:.0f} MB, over the limit of 50 MB")
-    if not data.strip():
-        raise InteropError(f"{what}: the file is empty")
+def plain(raw: object) -> str:
+    return _plain(raw, limit=None, blank_lines=True)  # Qualtrics texts are clipped with a note (``clip``)
+
+
+def make_key(raw: str, used: set[str], fallback: str) -> str:
+    return _make_key(raw, used, fallback, prefix="q")
 
 
 def _ids(raw: Any) -> list[str]:
@@ -960,7 +961,7 @@ def parse_qsf(data: bytes) -> ImportedSurvey:
     """A Qualtrics .qsf survey definition as a cxloop survey, with a note for everything not imported as it was.
 
     InteropError when the file is not a Qualtrics definition (not JSON, no SurveyElements, nothing importable)."""
-    _size(data, "qsf")
+    check_size(data, "qsf")
     try:
         raw = json.loads(bytes(data).decode("utf-8-sig"))
     except UnicodeDecodeError:
@@ -981,5 +982,5 @@ def parse_responses(data: bytes, survey: ImportedSurvey, *, keep_test_responses:
     """Responses from a Qualtrics CSV export of the survey ``survey`` was imported from (see ``_qsf_csv``)."""
     from cxloop.core.interop._qsf_csv import read_responses
 
-    _size(data, "responses")
+    check_size(data, "responses")
     return read_responses(bytes(data), survey, keep_test_responses=keep_test_responses)

@@ -41,7 +41,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cxloop.core.interop import CHANGED, DROPPED, ImportedResponses, ImportedSurvey, InteropError, Note
-from cxloop.core.interop._lss_sjs_common import (
+from cxloop.core.interop._sjs_expr import Cmp, ExprError, Logic, Neg, Node, parse_expression
+from cxloop.core.interop._text import (
     check_size,
     first_text,
     language,
@@ -50,7 +51,6 @@ from cxloop.core.interop._lss_sjs_common import (
     ordered,
     plain,
 )
-from cxloop.core.interop._sjs_expr import Cmp, ExprError, Logic, Neg, Node, parse_expression
 from cxloop.core.survey_model import (
     CHOICE_TYPES,
     ITEM_TYPES,
