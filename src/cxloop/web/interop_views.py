@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
+from cxloop.core.survey_model import TYPE_LABELS
 from cxloop.interop import services, staging
 from cxloop.interop.models import SurveyImport
 from cxloop.orgs.access import ANALYSE, Actor
@@ -111,7 +112,8 @@ def _questions(found: services.Preview, request: HttpRequest) -> list[dict[str, 
     for number, page in enumerate(spec.pages, start=1):
         for q in page.questions:
             text = q.text.get(language) or q.text.get(spec.default_language) or next(iter(q.text.values()), "")
-            rows.append({"page": number, "key": q.key, "type": q.type, "text": text,
+            rows.append({"page": number, "key": q.key, "type": q.type, "type_label": TYPE_LABELS.get(q.type, q.type),
+                         "text": text,
                          "options": len(q.options), "items": len(q.items),
                          "logic": q.display_if is not None})
     return rows
