@@ -123,3 +123,17 @@ def test_the_command_imports_and_lists_what_it_could_not(tenant_a: Any) -> None:
         call_command("cximport", "lss", csv, "--org", tenant_a.org.slug)
     with pytest.raises(CommandError, match="No organisation"):
         call_command("cximport", "surveyjs", qsf, "--org", "nope")
+
+
+def test_the_demo_imports_its_surveyjs_survey_once(tenant_a: Any) -> None:
+    """``cxloop demo`` shows an import: the store-visit survey and 160 SurveyJS results, with its notes."""
+    from cxloop.demo.interop import import_example
+    from cxloop.surveys.models import Response
+
+    record = import_example(tenant_a.org)
+    assert record is not None and record.survey is not None and record.survey.name == "门店到访反馈"
+    assert (record.responses_read, record.responses_stored, record.responses_refused) == (160, 160, 0)
+    assert [n["where"] for n in record.notes] == ["question 'recommend'", "question 'divider'",
+                                                  "question 'priorities'", "locale 'de'", "results"]
+    assert Response.objects.filter(survey=record.survey).count() == 160
+    assert import_example(tenant_a.org) is None

@@ -64,6 +64,11 @@ def load(*, size: str = "small", seed: int = 42, stdout: Any = None) -> DemoResu
         stats = generate(org=org, size=size, seed=seed)
         if stdout is not None:
             stdout.write(f"  {stats}")
+        from cxloop.demo.interop import import_example
+
+        imported = import_example(org, seed=seed)
+        if stdout is not None and imported is not None:
+            stdout.write(f"  imported from SurveyJS: {imported.responses_stored} responses, {len(imported.notes)} notes")
     elif stdout is not None:
         stdout.write("The demo is already loaded; keeping it.")
     if not OrganizationLogo.objects.filter(org=org).exists():
