@@ -32,7 +32,8 @@ def definition() -> dict[str, Any]:
         "locale": "zh-cn",
         "pages": [{"name": "visit", "elements": [
             {"type": "rating", "name": "recommend", "rateMin": 0, "rateMax": 10, "isRequired": True,
-             "title": _t("您向朋友推荐我们门店的可能性有多大？", "How likely are you to recommend our store to a friend?")},
+             "title": _t("您向朋友推荐我们门店的可能性有多大？",
+                         "How likely are you to recommend our store to a friend?")},
             {"type": "radiogroup", "name": "purpose", "isRequired": True,
              "title": _t("您今天来店的主要目的是？", "What brought you in today?"),
              "choices": [{"value": "buy", "text": _t("购物", "To buy something")},

@@ -68,7 +68,8 @@ def load(*, size: str = "small", seed: int = 42, stdout: Any = None) -> DemoResu
 
         imported = import_example(org, seed=seed)
         if stdout is not None and imported is not None:
-            stdout.write(f"  imported from SurveyJS: {imported.responses_stored} responses, {len(imported.notes)} notes")
+            stdout.write(f"  imported from SurveyJS: {imported.responses_stored} responses, "
+                         f"{len(imported.notes)} notes")
     elif stdout is not None:
         stdout.write("The demo is already loaded; keeping it.")
     if not OrganizationLogo.objects.filter(org=org).exists():
