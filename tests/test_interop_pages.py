@@ -146,3 +146,44 @@ def test_surveyjs_export_round_trip(tenant_a: Any, tenant_b: Any) -> None:
     assert page.status_code == 200 and page["Content-Disposition"].endswith('.surveyjs.json"')
     assert json.loads(page.content) == exported
     assert AuditEvent.objects.filter(org=tenant_a.org, action="survey.exported", data__format="surveyjs").count() == 2
+
+
+def test_import_from_a_web_address_goes_through_the_ssrf_guard(tenant_a: Any) -> None:
+    """``url`` / ``responses_url``: fetched with ``notify.http.fetch``; a loopback address is refused unless
+    private targets are allowed (they are not by default), and then the files are imported as uploaded ones."""
+    import threading
+    from functools import partial
+    from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+
+    from django.test import override_settings
+
+    from cxloop.interop.models import SurveyImport
+
+    class Quiet(SimpleHTTPRequestHandler):
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), partial(Quiet, directory=str(DATA)))
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    owner = {"HTTP_AUTHORIZATION": f"Bearer {tenant_a.keys['owner']}"}
+    form = {"kind": "surveyjs", "url": f"{base}/surveyjs_feedback.json",
+            "responses_url": f"{base}/surveyjs_results.json"}
+    client = Client()
+    try:
+        refused = client.post("/api/v1/imports", form, **owner)
+        assert refused.status_code == 400 and refused.json()["field"] == "url"
+        assert refused.json()["detail"].startswith("url: refused")
+        page = _client(tenant_a.owner).post(f"/o/{tenant_a.org.slug}/imports/new/", form)
+        assert "url: refused" in page.content.decode() and 'name="token"' not in page.content.decode()
+        assert not SurveyImport.objects.exists()
+        with override_settings(ALLOW_PRIVATE_WEBHOOKS=True):
+            made = client.post("/api/v1/imports", form, **owner)
+            missing = client.post("/api/v1/imports", {**form, "responses_url": f"{base}/nothing.json"}, **owner)
+        assert made.status_code == 201, made.content
+        assert made.json()["file_name"] == "surveyjs_feedback.json"
+        assert made.json()["responses_file_name"] == "surveyjs_results.json"
+        assert made.json()["responses"]["stored"] == 2
+        assert missing.status_code == 400 and missing.json()["field"] == "responses_url"
+    finally:
+        server.shutdown()

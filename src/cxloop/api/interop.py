@@ -1,6 +1,7 @@
 """Interop API (issue 10): import a survey (and its responses) from Qualtrics, LimeSurvey or SurveyJS — ``POST
-/imports`` (multipart: ``kind``, ``file``, optional ``responses``, ``into``, ``test_responses``; ``dry_run`` returns
-the preview and stores nothing) —, the imports made (``GET /imports``, ``GET /imports/{id}`` with every note), and a
+/imports`` (multipart: ``kind``, ``file`` or ``url``, optional ``responses`` or ``responses_url``, ``into``,
+``test_responses``; ``dry_run`` returns the preview and stores nothing; addresses are fetched through the SSRF
+guard) —, the imports made (``GET /imports``, ``GET /imports/{id}`` with every note), and a
 survey as SurveyJS JSON (``GET /surveys/{id}/surveyjs``). Importing needs the analyst role, reading the viewer role;
 another organisation's import or survey is a 404."""
 
@@ -40,13 +41,23 @@ def import_out(record: SurveyImport) -> dict[str, Any]:
              summary="Import a survey (and responses) from Qualtrics, LimeSurvey or SurveyJS")
 def create_import(request: HttpRequest, kind: Form[str] = "", file: File[UploadedFile | None] = None,
                   responses: File[UploadedFile | None] = None, into: Form[int | None] = None,
-                  test_responses: Form[bool] = False, dry_run: Form[bool] = False, org: str | None = None) -> Any:
+                  test_responses: Form[bool] = False, dry_run: Form[bool] = False, url: Form[str] = "",
+                  responses_url: Form[str] = "", org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(ANALYSE)
-    if file is None:
-        raise services.ImportError_("file: send the survey file (multipart/form-data)", field="file")
-    data = file.read()
-    answers = responses.read() if responses is not None else None
+    if file is not None:
+        data, file_name = file.read(), file.name or ""
+    elif url:
+        data, file_name = services.fetch_source(url, "url")
+    else:
+        raise services.ImportError_("file: send the survey file (multipart/form-data) or its address (url)",
+                                    field="file")
+    answers: bytes | None = None
+    responses_name = ""
+    if responses is not None:
+        answers, responses_name = responses.read(), responses.name or ""
+    elif responses_url:
+        answers, responses_name = services.fetch_source(responses_url, "responses_url")
     if dry_run:
         found = services.preview(kind=kind, data=data, responses=answers, test_responses=test_responses,
                                  org=a.org, into=into)
@@ -57,8 +68,8 @@ def create_import(request: HttpRequest, kind: Form[str] = "", file: File[Uploade
                           "valid": len(found.valid), "refused": len(found.refused)},
             "notes": _notes(found.notes),
         }
-    record = services.import_survey(org=a.org, kind=kind, data=data, file_name=file.name or "",
-                                    responses=answers, responses_name=(responses.name or "") if responses else "",
+    record = services.import_survey(org=a.org, kind=kind, data=data, file_name=file_name,
+                                    responses=answers, responses_name=responses_name,
                                     into=into, test_responses=test_responses, actor=a.user, api_key=a.api_key)
     return Status(201, import_out(record))
 

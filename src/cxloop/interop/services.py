@@ -240,3 +240,25 @@ def export_surveyjs(*, survey: Survey, version: int | None = None, actor: User |
     audit("survey.exported", org=survey.org, actor=actor, api_key=api_key, target=survey.name, format="surveyjs",
           version=version)
     return found, notes
+
+
+def fetch_source(url: str, what: str) -> tuple[bytes, str]:
+    """The file at ``url`` (an import from a web address): fetched through the SSRF guard of ``notify.http.fetch``
+    — an address that is or resolves to a private, loopback or link-local range is refused (also after a
+    redirect, each hop checked) unless ``CXLOOP_ALLOW_PRIVATE_WEBHOOKS`` is set; at most 50 MB, 30 seconds.
+    Returns the bytes and a file name from the URL's path. ``what``: the field named in errors."""
+    from urllib.parse import unquote, urlsplit
+
+    from django.conf import settings
+
+    from cxloop.notify import http
+
+    if not isinstance(url, str) or not url.strip() or len(url) > 2000:
+        raise ImportError_(f"{what}: give an http(s) address of at most 2,000 characters", field=what)
+    try:
+        found = http.fetch(url.strip(), max_bytes=MAX_BYTES, allow_private=settings.ALLOW_PRIVATE_WEBHOOKS,
+                           timeout=30)
+    except http.FetchError as exc:
+        raise ImportError_(f"{what}: {exc.reason}", field=what) from None
+    name = unquote(urlsplit(found.url).path.rsplit("/", 1)[-1])[:255]
+    return found.body, name

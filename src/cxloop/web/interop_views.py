@@ -33,17 +33,27 @@ KIND_HELP = {
 class UploadForm(forms.Form):
     kind = forms.ChoiceField(label=gettext_lazy("Exported from"),
                              choices=[(k, services.KIND_LABELS[k]) for k in services.KINDS])
-    file = forms.FileField(label=gettext_lazy("Survey file"))
+    file = forms.FileField(label=gettext_lazy("Survey file"), required=False)
+    url = forms.URLField(label=gettext_lazy("… or its web address"), required=False, max_length=2000,
+                         assume_scheme="https")
     responses = forms.FileField(label=gettext_lazy("Responses (optional)"), required=False)
+    responses_url = forms.URLField(label=gettext_lazy("… or their web address"), required=False, max_length=2000,
+                                   assume_scheme="https")
     test_responses = forms.BooleanField(label=gettext_lazy("Also import Qualtrics' test and preview responses"),
                                         required=False)
     into = forms.TypedChoiceField(label=gettext_lazy("Add the responses to"), required=False, coerce=int,
                                   empty_value=None)
 
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if not data.get("file") and not data.get("url") and "file" not in self.errors:
+            self.add_error("file", _("Choose the survey file or give its web address."))
+        return data
+
     def __init__(self, *args: Any, surveys: list[tuple[int, str]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         into = self.fields["into"]
-        assert isinstance(into, forms.TypedChoiceField)  # noqa: S101 - declared above
+        assert isinstance(into, forms.TypedChoiceField)
         into.choices = [("", _("A new survey")), *surveys]
 
 
@@ -86,11 +96,15 @@ def import_new(request: HttpRequest, actor: Actor) -> HttpResponse:
     new_token = ""
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        staged = staging.Staged(kind=data["kind"], definition=_read(data["file"]), file_name=data["file"].name,
-                                responses=_read(data["responses"]) or None,
-                                responses_name=data["responses"].name if data["responses"] else "",
-                                test_responses=bool(data["test_responses"]), into=data["into"])
         try:
+            definition, file_name = ((_read(data["file"]), data["file"].name) if data["file"]
+                                     else services.fetch_source(data["url"], "url"))
+            answers, answers_name = ((_read(data["responses"]) or None, data["responses"].name) if data["responses"]
+                                     else services.fetch_source(data["responses_url"], "responses_url")
+                                     if data["responses_url"] else (None, ""))
+            staged = staging.Staged(kind=data["kind"], definition=definition, file_name=file_name,
+                                    responses=answers, responses_name=answers_name,
+                                    test_responses=bool(data["test_responses"]), into=data["into"])
             found = services.preview(kind=staged.kind, data=staged.definition, responses=staged.responses,
                                      test_responses=staged.test_responses, org=actor.org, into=staged.into)
         except services.ImportError_ as exc:
