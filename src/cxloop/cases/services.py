@@ -290,7 +290,7 @@ def open_case(*, rule: AlertRule | None, action: rules_core.OpenCase, seen: Any,
     label, score, _severity = intake.headline(seen)
     title = f"{r.survey.name}: {label} {score}".strip().rstrip(":") if label else r.survey.name
     if seen.facts.comment:
-        title = f"{title} — {seen.facts.comment[:80]}"
+        title = f"{title} — {' '.join(seen.facts.comment[:80].split())}"  # one line: it becomes a subject
     try:
         with transaction.atomic():
             case = Case.objects.create(

@@ -407,7 +407,7 @@ def _send_email(delivery: Delivery) -> tuple[http.Result, bool]:
         context = {"card": card, "event": event, "org": endpoint.org, "words": chat_cards.words(language)}
         text = render_to_string("notify/email/event.txt", context)
         html = render_to_string("notify/email/event.html", context)
-    message = EmailMultiAlternatives(f"[cxloop] {chat_cards.clean(card.title)}", text, None, [endpoint.email])
+    message = EmailMultiAlternatives(f"[cxloop] {chat_cards.excerpt(card.title, 200)}", text, None, [endpoint.email])
     message.attach_alternative(html, "text/html")
     try:
         deliver(message)

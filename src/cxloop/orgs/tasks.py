@@ -130,7 +130,7 @@ def send_invitation_email(*, invitation_id: int, token: str, attempt: int = 1) -
 def send_email(*, subject: str, body: str, to: list[str], html: str | None = None, attempt: int = 1) -> int:
     """Send one e-mail (e.g. a password reset); while the SMTP server fails, the task re-enqueues itself
     with back-off, at most ``MAX_ATTEMPTS`` attempts."""
-    message = EmailMultiAlternatives(subject, body, None, to)
+    message = EmailMultiAlternatives(" ".join(subject.split()), body, None, to)  # a header is one line
     if html:
         message.attach_alternative(html, "text/html")
     try:

@@ -224,6 +224,8 @@ def upsert_contact(*, org: Organization, data: Mapping[str, Any]) -> Contact:
     """Find a contact by external id, else by e-mail; create or update it. Raises on bad fields."""
     if not isinstance(data, Mapping):
         raise SurveyError("contact: must be an object", field="contact")
+    if "\\u0000" in json.dumps(data, default=str):  # PostgreSQL stores no NUL character
+        raise SurveyError("contact: must not contain NUL characters", field="contact")
     external_id = str(data.get("external_id") or "").strip()[:100]
     email = str(data.get("email") or "").strip().lower()[:254]
     if email and "@" not in email:
@@ -293,10 +295,10 @@ def _clean_embedded(survey_spec_: survey_spec.SurveySpec, embedded: Mapping[str,
         raise SurveyError("embedded: must be an object", field="embedded")
     out: dict[str, str] = {}
     for key, value in embedded.items():
-        key = str(key)[:64]
+        key = str(key)[:64].replace("\x00", "")  # PostgreSQL stores no NUL character
         if isinstance(value, (dict, list)):
             raise SurveyError(f"embedded.{key}: must be a string or number", field=f"embedded.{key}")
-        text = "" if value is None else str(value)
+        text = "" if value is None else str(value).replace("\x00", "")
         if len(text) > 1000:
             raise SurveyError(f"embedded.{key}: longer than 1,000 characters", field=f"embedded.{key}")
         out[key] = text
