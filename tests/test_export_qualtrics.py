@@ -68,8 +68,8 @@ def test_qualtrics_layout_cell_by_cell(tenant_a: Any) -> None:
                      "UserLanguage", "nps", "nps_NPS_GROUP", "pay", "pay_2_TEXT", "liked", "grid_1", "grid_2", "why",
                      "store"]
     # the texts in the survey's default language (zh-hans); an item is "question - item"
-    assert texts[12:] == ["推荐意愿？", "推荐意愿？ - Group", "支付方式", "支付方式 - 其他 - Text", "喜欢", "评价 - 价格",
-                          "评价 - 排队", "原因", "store"]
+    assert texts[12:] == ["推荐意愿？", "推荐意愿？ - Group", "支付方式", "支付方式 - 其他 - Text", "喜欢",
+                          "评价 - 价格", "评价 - 排队", "原因", "store"]
     assert json.loads(ids[0]) == {"ImportId": "startDate", "timeZone": "UTC"}
     assert [json.loads(c)["ImportId"] for c in ids[12:]] == [
         "nps", "nps_NPS_GROUP", "pay", "pay.specify", "liked", "grid.price", "grid.queue", "why", "store"]

@@ -44,9 +44,9 @@ def test_limesurvey_csv_with_question_codes() -> None:
 
 def test_limesurvey_sgqa_headings_and_multiple_choice_other() -> None:
     survey = parse_lss((DATA / "limesurvey_v3.lss").read_bytes())
-    csv = ("id;submitdate;startlanguage;482917X10X101;482917X10X102;482917X10X103SQ001;482917X10X103SQ003;"
-           "482917X10X103other\n"
-           "7;2024-06-01 12:00:00;en;A2;5;Y;;Gift cards\n").encode()
+    csv = (b"id;submitdate;startlanguage;482917X10X101;482917X10X102;482917X10X103SQ001;482917X10X103SQ003;"
+           b"482917X10X103other\n"
+           b"7;2024-06-01 12:00:00;en;A2;5;Y;;Gift cards\n")
     (only,) = lss_responses(csv, survey).responses
     # the "other" text of a multiple-choice question says "other" was chosen
     assert only.answers == {"q1": "a2", "q2": 5, "q3": ["sq001", "other"], "q3.specify": "Gift cards"}

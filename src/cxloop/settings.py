@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "cxloop.behaviour",
     "cxloop.govern",
     "cxloop.interop",
+    "cxloop.privacy",
     "cxloop.demo",
     "cxloop.ops",
 ]

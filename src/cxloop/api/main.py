@@ -24,6 +24,7 @@ from cxloop.api.govern import router as govern_router
 from cxloop.api.interop import router as interop_router
 from cxloop.api.journeys import router as journey_router
 from cxloop.api.loop import router as loop_router
+from cxloop.api.privacy import router as privacy_router
 from cxloop.api.schemas import (
     AccountOut,
     ApiKeyCreated,
@@ -346,3 +347,4 @@ api.add_router("/", funnel_router)
 api.add_router("/", ux_router)
 api.add_router("/", govern_router)
 api.add_router("/", interop_router)
+api.add_router("/orgs", privacy_router)

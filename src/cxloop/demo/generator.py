@@ -45,6 +45,7 @@ from cxloop.demo.segments import create_segments_and_personas
 from cxloop.demo.timeline import Timeline, build_timeline
 from cxloop.orgs.models import Organization, Team, User
 from cxloop.orgs.services import add_member, save_team
+from cxloop.privacy import services as retention
 from cxloop.surveys import services
 from cxloop.surveys.models import SurveyVersion
 from cxloop.texts import services as texts
@@ -104,6 +105,8 @@ def generate(*, org: Organization, size: str = "small", seed: int = 42, today: d
         create_events(org, part_rng(seed, "events"), scale, timeline, accounts, contacts)
         # The CX committee, department KPIs and the action plans (no random draws: nothing above changes).
         create_governance(org, staff.teams, timeline, at=aware(timeline.today, time(9, 30)))
+        # Privacy: support CSAT responses are anonymised after 36 months (the history is 24: nothing changes).
+        retention.set_policy(org=org, survey=surveys["csat"].survey, months=36, action="anonymise")
     return DemoStats(
         teams=len(staff.teams),
         users=len(staff.users),

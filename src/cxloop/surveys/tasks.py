@@ -126,6 +126,7 @@ def tick() -> int:
     from cxloop.cases import services as cases
     from cxloop.govern import report
     from cxloop.notify import services as notify
+    from cxloop.privacy import services as retention
     from cxloop.surveys.distributions import run_due
 
     try:
@@ -135,6 +136,7 @@ def tick() -> int:
         notify.sweep()  # deliveries whose task was lost
         cases.escalate_breaches()
         report.send_due()
+        retention.apply_due()  # privacy: each survey's retention policy, once a day
         return ran
     finally:
         tick.using(run_after=timezone.now() + timedelta(minutes=TICK_MINUTES)).enqueue()

@@ -82,6 +82,7 @@ org_patterns: list[URLPattern | URLResolver] = [
     path("cases/<int:number>/comment/", case_views.case_comment, name="case_comment"),
     path("cases/<int:number>/reply/", case_views.case_reply, name="case_reply"),
     path("governance/", include("cxloop.web.govern_urls")),
+    path("privacy/", include("cxloop.web.privacy_urls")),
     path("imports/", include("cxloop.web.interop_urls")),
     path("settings/", views.settings_org, name="settings_org"),
     path("settings/logo/", views.settings_logo, name="settings_logo"),
