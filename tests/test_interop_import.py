@@ -123,6 +123,13 @@ def test_the_command_imports_and_lists_what_it_could_not(tenant_a: Any) -> None:
         call_command("cximport", "lss", csv, "--org", tenant_a.org.slug)
     with pytest.raises(CommandError, match="No organisation"):
         call_command("cximport", "surveyjs", qsf, "--org", "nope")
+    # LimeSurvey and SurveyJS bring their responses too
+    data = Path(__file__).resolve().parent / "data"
+    out = StringIO()
+    call_command("cximport", "lss", str(data / "limesurvey_v6.lss"), "--responses",
+                 str(data / "limesurvey_responses.csv"), "--org", tenant_a.org.slug, stdout=out)
+    assert "responses: 3 stored, 0 already there, 1 refused" in out.getvalue()
+    assert "column Q1: value 'A9' is not a choice code of 'q1'" in out.getvalue()
 
 
 def test_the_demo_imports_its_surveyjs_survey_once(tenant_a: Any) -> None:

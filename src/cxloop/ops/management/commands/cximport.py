@@ -12,11 +12,17 @@ from cxloop.surveys import importer
 from cxloop.surveys.models import Survey
 from cxloop.surveys.services import SurveyError
 
+RESPONSES_HELP = {
+    "qsf": "the survey's Qualtrics CSV response export (either layout)",
+    "lss": "the survey's LimeSurvey CSV response export (answer codes)",
+    "surveyjs": "the survey's SurveyJS results (a JSON array of answer objects)",
+}
+
 
 class Command(BaseCommand):
     help = ("Import data into cxloop. 'responses': offline responses from a CSV file (all rows or none); "
-            "'qsf', 'lss', 'surveyjs': a survey from Qualtrics, LimeSurvey or SurveyJS (with a Qualtrics CSV "
-            "response export: --responses).")
+            "'qsf', 'lss', 'surveyjs': a survey from Qualtrics, LimeSurvey or SurveyJS (with its responses: "
+            "--responses).")
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="kind", required=True)
@@ -29,11 +35,11 @@ class Command(BaseCommand):
             tool = sub.add_parser(kind, help=f"a survey from {label}; prints what it imported and what it could not")
             tool.add_argument("file", help=f"the {label} file")
             tool.add_argument("--org", required=True, help="organisation slug")
+            tool.add_argument("--responses", help=RESPONSES_HELP[kind])
+            tool.add_argument("--into", type=int, help="add the responses to this survey, imported before")
             if kind == "qsf":
-                tool.add_argument("--responses", help="the survey's Qualtrics CSV response export (either layout)")
                 tool.add_argument("--test-responses", action="store_true",
                                   help="also import Qualtrics' test responses (previews are always skipped)")
-                tool.add_argument("--into", type=int, help="add the responses to this survey, imported before")
             tool.add_argument("--dry-run", action="store_true", help="read and check everything, store nothing")
 
     def handle(self, *args: Any, **opts: Any) -> None:
@@ -77,7 +83,8 @@ class Command(BaseCommand):
         tests = bool(opts.get("test_responses"))
         try:
             if opts["dry_run"]:
-                found = interop.preview(kind=kind, data=data, responses=responses, test_responses=tests)
+                found = interop.preview(kind=kind, data=data, responses=responses, test_responses=tests, org=org,
+                                        into=opts.get("into"))
                 self.stdout.write(f"Would import {found.imported.name!r}: {found.questions} questions"
                                   + (f", {len(found.valid)} of {len(found.responses.responses)} responses"
                                      if found.responses is not None else "") + " (--dry-run: nothing stored).")
