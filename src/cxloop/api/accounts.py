@@ -12,6 +12,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import account_health as core
 from cxloop.core import metrics
@@ -28,7 +29,7 @@ class ListParams(Schema):
     q: str = Field("", max_length=200)
     tier: str = Field("", pattern="^(|enterprise|mid_market|smb)$")
     region: str = Field("", max_length=80)
-    owner: int | None = None
+    owner: Id | None = None
     at_risk: bool = False
     sort: str = Field("name", pattern="^(name|health|renewal|arr|coverage)$")
     limit: int = Field(100, ge=1, le=MAX_LIMIT)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cxloop.analytics import metrics_service, reads
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core.text import pii
 from cxloop.surveys import queries
@@ -20,7 +21,7 @@ MAX_COMMENTS = 500
 
 
 class MetricsParams(Schema):
-    survey: int
+    survey: Id
     question: str
     metric: str | None = None
     from_: date | None = Field(None, alias="from")
@@ -83,7 +84,7 @@ def get_metrics(request: HttpRequest, params: Query[MetricsParams], org: str | N
 
 
 class CommentParams(Schema):
-    survey: int
+    survey: Id
     q: str = Field(min_length=1, max_length=200)
     from_: date | None = Field(None, alias="from")
     to: date | None = None

@@ -14,6 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import funnels
 from cxloop.behaviour.models import Funnel
@@ -117,7 +118,7 @@ class FunnelIn(Schema):
     name: Any = None
     steps: Any = None
     window_days: Any = None
-    journey: int | None = None
+    journey: Id | None = None
 
 
 @router.get("/funnels", response={200: dict[str, Any], **ERRORS}, summary="The organisation's saved funnels")
@@ -209,7 +210,7 @@ def delete_funnel(request: HttpRequest, funnel_id: int, org: str | None = None) 
 
 
 class ResultQuery(Schema):
-    segment: int | None = None
+    segment: Id | None = None
     group: str | None = None
     attribute: str | None = None
 

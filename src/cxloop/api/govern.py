@@ -16,6 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from ninja import Router, Schema, Status
 
 from cxloop.analytics.metrics_service import local_today
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.api.ux import comparison_out, estimate_out
 from cxloop.core import governance
@@ -80,7 +81,7 @@ def plan_out(p: ActionPlan, *, effect: bool = False) -> dict[str, Any]:
 
 class CommitteeIn(Schema):
     name: Any = None
-    chair: int | None = None
+    chair: Id | None = None
     seats: Any = None
     report_day: Any = None  # 1–28: the monthly report goes out that day; null: only when sent by hand
 
@@ -191,7 +192,7 @@ class KpiIn(Schema):
 
 
 @router.get("/kpis", response={200: dict[str, Any], **ERRORS}, summary="Department KPIs")
-def list_kpis(request: HttpRequest, team: int | None = None, org: str | None = None) -> Any:
+def list_kpis(request: HttpRequest, team: Id | None = None, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(READ)
     return {"items": [kpi_out(k, _language(request)) for k in services.kpis(a.org, team)]}
@@ -208,7 +209,7 @@ def post_kpi(request: HttpRequest, payload: KpiIn, org: str | None = None) -> An
 @router.get("/kpis/scoreboard", response={200: dict[str, Any], **ERRORS},
             summary="Every KPI's actual, status and the winners per month (computed now)")
 def get_scoreboard(request: HttpRequest, to: str | None = None, months: int = services.SCOREBOARD_MONTHS,
-                   team: int | None = None, org: str | None = None) -> Any:
+                   team: Id | None = None, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(READ)
     if not 1 <= months <= 36:

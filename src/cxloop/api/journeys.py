@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from cxloop.analytics import dashboard, metrics_service
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.journeys import live, queries
@@ -96,7 +97,7 @@ class TouchpointIn(Schema):
     key: str = ""
     name: Any = None
     channel: str = "web"
-    owner_team: int | None = None
+    owner_team: Id | None = None
     description: str = ""
 
 
@@ -147,7 +148,7 @@ def get_journey(request: HttpRequest, journey_id: int, params: Query[JourneyPara
 class JourneyIn(Schema):
     name: Any = None
     description: str = ""
-    personas: list[int] | None = None  # persona ids; omitted: unchanged
+    personas: list[Id] | None = None  # persona ids; omitted: unchanged
 
 
 @router.post("/journeys", response={201: dict[str, Any], **ERRORS}, summary="Create a journey")
@@ -199,7 +200,7 @@ def add_stage(request: HttpRequest, journey_id: int, body: StageIn, org: str | N
 
 
 class StepIn(Schema):
-    stage: int | None = None
+    stage: Id | None = None
     touchpoint: int | str | None = None  # an id or a key
     lanes: dict[str, Any] = {}
     target: float | None = None

@@ -10,8 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import caller
 from cxloop.cases import services as cases
 from cxloop.cases.models import AlertRule, Case, CaseEvent
@@ -37,7 +38,7 @@ class WebhookIn(Schema):
     name: str = ""
     format: str | None = None
     chat_secret: str = ""
-    team: int | None = None
+    team: Id | None = None
 
 
 def webhook_out(e: Endpoint, secret: str | None = None) -> dict[str, Any]:
@@ -63,7 +64,7 @@ def create_webhook(request: HttpRequest, body: WebhookIn, org: str | None = None
     endpoint, secret = notify.create_endpoint(org=a.org, name=body.name, url=body.url, events=body.events,
                                               format=body.format, chat_secret=body.chat_secret, team=team,
                                               actor=a.user)
-    return 201, webhook_out(endpoint, secret)
+    return Status(201, webhook_out(endpoint, secret))
 
 
 @router.get("/webhooks", response={200: dict[str, Any], **ERRORS}, summary="The organisation's webhooks")
@@ -77,7 +78,7 @@ def list_webhooks(request: HttpRequest, org: str | None = None) -> Any:
 def delete_webhook(request: HttpRequest, webhook_id: int, org: str | None = None) -> Any:
     a = caller(request, org)
     notify.delete_endpoint(endpoint=_endpoint(a, webhook_id), actor=a.user)
-    return 204, None
+    return Status(204, None)
 
 
 @router.post("/webhooks/{webhook_id}/rotate-secret", response={200: dict[str, Any], **ERRORS},
@@ -147,7 +148,7 @@ def create_rule(request: HttpRequest, body: RuleIn, org: str | None = None) -> A
     a.require(MANAGE)
     rule = cases.save_rule(org=a.org, name=body.name, enabled=body.enabled, actor=a.user,
                            definition={"when": body.when, "then": body.then, "promoter": body.promoter})
-    return 201, rule_out(rule)
+    return Status(201, rule_out(rule))
 
 
 @router.get("/rules", response={200: dict[str, Any], **ERRORS}, summary="The organisation's alert rules")
@@ -179,7 +180,7 @@ def delete_rule(request: HttpRequest, rule_id: int, org: str | None = None) -> A
     rule = one_or_404(AlertRule.objects.filter(org=a.org).select_related("org"), rule_id, "Rule")
     a.require(MANAGE)
     cases.delete_rule(rule=rule, actor=a.user)
-    return 204, None
+    return Status(204, None)
 
 
 # --- cases ----------------------------------------------------------------------------------------
@@ -199,7 +200,7 @@ def case_out(case: Case) -> dict[str, Any]:
 
 
 @router.get("/cases", response={200: dict[str, Any], **ERRORS}, summary="Cases, newest first")
-def list_cases(request: HttpRequest, status: str | None = None, team: int | None = None,
+def list_cases(request: HttpRequest, status: str | None = None, team: Id | None = None,
                assignee: str | None = None, limit: int = 50, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(READ)
@@ -244,7 +245,7 @@ def transition(request: HttpRequest, number: int, body: TransitionIn, org: str |
 
 class AssignIn(Schema):
     assignee: str | None = None  # e-mail address; null to unassign
-    team: int | None = None
+    team: Id | None = None
 
 
 @router.post("/cases/{number}/assign", response={200: dict[str, Any], **ERRORS}, summary="Assign a case")
@@ -272,7 +273,8 @@ def add_comment(request: HttpRequest, number: int, body: CommentIn, org: str | N
     case = _case(a, number)
     a.require(WORK)
     event = cases.comment(case=case, actor=a.user, body=body.body)
-    return 201, {"kind": event.kind, "at": event.at, "body": event.body, "mentions": event.data.get("mentions", [])}
+    return Status(201, {"kind": event.kind, "at": event.at, "body": event.body,
+                        "mentions": event.data.get("mentions", [])})
 
 
 class ReplyIn(Schema):
@@ -287,4 +289,5 @@ def add_reply(request: HttpRequest, number: int, body: ReplyIn, org: str | None 
     case = _case(a, number)
     a.require(WORK)
     event = cases.reply(case=case, actor=a.user, subject=body.subject, body=body.body)
-    return 201, {"kind": event.kind, "at": event.at, "to": event.data.get("to"), "subject": event.data.get("subject")}
+    return Status(201, {"kind": event.kind, "at": event.at, "to": event.data.get("to"),
+                        "subject": event.data.get("subject")})

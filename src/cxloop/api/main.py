@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import NinjaAPI, Router, Status
-from ninja.errors import AuthenticationError, ValidationError
+from ninja import Field, NinjaAPI, Router, Schema, Status
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.parser import Parser
 
 from cxloop.api.accounts import router as accounts_router
 from cxloop.api.analytics import router as analytics_router
@@ -26,6 +27,7 @@ from cxloop.api.journeys import router as journey_router
 from cxloop.api.loop import router as loop_router
 from cxloop.api.privacy import router as privacy_router
 from cxloop.api.schemas import (
+    MAX_ID,
     AccountOut,
     ApiKeyCreated,
     ApiKeyIn,
@@ -53,7 +55,40 @@ from cxloop.orgs import services
 from cxloop.orgs.access import MANAGE, Forbidden
 from cxloop.orgs.models import ApiKey, Role, Team, User
 
+
+class NotAnObject(ValueError):
+    pass
+
+
+class ObjectParser(Parser):
+    """Every JSON body of this API is an object. Without this a string, number or list would pass an input schema
+    whose fields all have defaults as if nothing had been sent (ninja reads non-dicts by attribute)."""
+
+    def parse_body(self, request: HttpRequest) -> dict[str, Any]:
+        data = super().parse_body(request)
+        if not isinstance(data, dict):
+            raise NotAnObject(f"expected a JSON object, got {type(data).__name__}")
+        return data
+
+    def parse_querydict(self, data: Any, list_fields: list[str], request: HttpRequest) -> dict[str, Any]:
+        """A parameter that takes one value given twice (``?team=1&team=2``) is refused, not read as the last."""
+        for key in data:
+            if key not in list_fields and len(data.getlist(key)) > 1:
+                raise ValidationError([{"type": "duplicate", "loc": ("query", key),
+                                        "msg": "given more than once; it takes one value"}])
+        return super().parse_querydict(data, list_fields, request)
+
+
+class Page(LimitOffsetPagination):
+    """ninja's limit/offset with bounds: an unbounded limit reached the database (SQLite overflows past 2⁶³)."""
+
+    class Input(Schema):
+        limit: int = Field(50, ge=1, le=1000)
+        offset: int = Field(0, ge=0, le=MAX_ID)
+
+
 api = NinjaAPI(
+    parser=ObjectParser(),
     title="cxloop API",
     version="1",
     description="Customer experience management: organisations, teams, customers, surveys. "
@@ -63,7 +98,7 @@ api = NinjaAPI(
     docs_url="/docs",
 )
 
-ERRORS: dict[int | tuple[int, ...], Any] = {(400, 401, 403, 404, 409): ErrorOut}
+ERRORS: dict[int | tuple[int, ...], Any] = {(400, 401, 403, 404, 409, 422): ErrorOut}
 
 
 def _error(request: HttpRequest, status: int, detail: str, field: str = "") -> HttpResponse:
@@ -81,6 +116,16 @@ def _service_error(request: HttpRequest, exc: services.ServiceError) -> HttpResp
 @api.exception_handler(Forbidden)
 def _forbidden(request: HttpRequest, exc: Forbidden) -> HttpResponse:
     return _error(request, 403, str(exc))
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    cause = exc.__cause__  # ninja raises "Cannot parse request body" from the parser's error
+    if isinstance(cause, NotAnObject):
+        return _error(request, 400, "The request body must be a JSON object.", "body")
+    if isinstance(cause, ValueError):  # json.JSONDecodeError, UnicodeDecodeError
+        return _error(request, 400, f"The request body is not valid JSON: {cause}", "body")
+    return _error(request, exc.status_code, str(exc))
 
 
 @api.exception_handler(Http404)
@@ -289,7 +334,7 @@ def revoke_key(request: HttpRequest, org: str, key_id: int) -> Status:
 
 
 @orgs.get("/{org}/audit-events", response={200: list[AuditOut], **ERRORS}, summary="Audit log")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_audit(request: HttpRequest, org: str) -> list[dict[str, Any]]:
     a = actor(request, org)
     a.require(MANAGE)
@@ -306,7 +351,7 @@ customers = Router(tags=["customers"])
 
 
 @customers.get("/{org}/accounts", response={200: list[AccountOut], **ERRORS}, summary="B2B accounts")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_accounts(request: HttpRequest, org: str, tier: str | None = None, q: str | None = None) -> Any:
     a = actor(request, org)
     return customer_queries.accounts(a.org, tier=tier, search=q)
@@ -319,9 +364,11 @@ def get_account(request: HttpRequest, org: str, account_id: int) -> Any:
 
 
 @customers.get("/{org}/contacts", response={200: list[ContactOut], **ERRORS}, summary="Contacts")
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_contacts(request: HttpRequest, org: str, account_id: int | None = None) -> Any:
     a = actor(request, org)
+    if account_id is not None and not 1 <= account_id <= MAX_ID:  # (@paginate hides the Id alias from ninja)
+        raise services.ServiceError(f"account_id: no account has the id {account_id}.", field="account_id")
     return customer_queries.contacts(a.org, account_id=account_id)
 
 
@@ -346,5 +393,5 @@ api.add_router("/", track_router)
 api.add_router("/", funnel_router)
 api.add_router("/", ux_router)
 api.add_router("/", govern_router)
-api.add_router("/", interop_router)
 api.add_router("/orgs", privacy_router)
+api.add_router("/", interop_router)

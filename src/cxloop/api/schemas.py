@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Schema
+from ninja import Field, Schema
+
+MAX_ID = 2**63 - 1
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+"""An object's id given as a filter: larger numbers are no row's id and overflow the database's integers."""
 
 
 class ErrorOut(Schema):
@@ -60,7 +65,7 @@ class MemberPatch(Schema):
 class InvitationIn(Schema):
     email: str
     role: str = "member"
-    team_id: int | None = None
+    team_id: Id | None = None
 
 
 class InvitationOut(Schema):

@@ -16,6 +16,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from cxloop.analytics import dashboard, metrics_service
+from cxloop.api.schemas import MAX_ID, Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.core import segments as core
@@ -105,7 +106,7 @@ def delete_segment(request: HttpRequest, segment_id: int, org: str | None = None
 
 class Page(Schema):
     limit: int = Field(100, ge=1, le=MAX_PAGE)
-    offset: int = Field(0, ge=0)
+    offset: int = Field(0, ge=0, le=MAX_ID)
 
 
 @router.get("/segments/{segment_id}/members", response={200: dict[str, Any], **ERRORS},
@@ -159,7 +160,7 @@ class PersonaIn(Schema):
     pains: Any = None
     jobs_to_be_done: Any = None
     quotes: Any = None
-    segment: int | None = None
+    segment: Id | None = None
 
 
 class StatsParams(Schema):

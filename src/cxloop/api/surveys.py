@@ -109,11 +109,19 @@ def _submission(payload: ResponseIn) -> services.Submission:
     )
 
 
+MAX_OFFSET = 1_000_000_000  # a page beyond any real list; larger numbers overflow the database's integers
+
+
+class SurveyPage(Schema):
+    limit: int = Field(100, ge=1, le=500)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+
 @router.get("/surveys", response={200: dict[str, Any], **ERRORS}, summary="List surveys")
-def list_surveys(request: HttpRequest, org: str | None = None, limit: int = 100, offset: int = 0) -> Any:
+def list_surveys(request: HttpRequest, page: Query[SurveyPage], org: str | None = None) -> Any:
     a = caller(request, org)
     qs = queries.surveys(a.org)
-    return {"count": qs.count(), "items": [survey_out(s) for s in qs[offset: offset + min(limit, 500)]]}
+    return {"count": qs.count(), "items": [survey_out(s) for s in qs[page.offset: page.offset + page.limit]]}
 
 
 @router.get("/surveys/templates", response={200: list[dict[str, Any]], **ERRORS}, summary="Survey templates")
@@ -210,8 +218,8 @@ class ResponseFilter(Schema):
     since: datetime | None = None
     until: datetime | None = None
     status: str | None = None
-    limit: int = 100
-    offset: int = 0
+    limit: int = Field(100, ge=1, le=1000)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 @router.get("/surveys/{survey_id}/responses", response={200: dict[str, Any], **ERRORS},
@@ -221,7 +229,7 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
     a = caller(request, org)
     survey = queries.survey(a.org, survey_id)
     qs = queries.responses(survey, since=filters.since, until=filters.until, status=filters.status)
-    page = list(qs[filters.offset: filters.offset + max(1, min(filters.limit, 1000))])
+    page = list(qs[filters.offset: filters.offset + filters.limit])
     answers = queries.answers_by_response([r.pk for r in page])
     items = []
     for r in page:
@@ -234,7 +242,7 @@ def list_responses(request: HttpRequest, survey_id: int, filters: Query[Response
     return {"count": qs.count(), "items": items}
 
 
-class InvitationIn(Schema):
+class SurveyInvitationIn(Schema):  # not InvitationIn: OpenAPI names components by class
     contact: ContactIn
     embedded: dict[str, Any] = Field(default_factory=dict)
     touchpoint: str = ""
@@ -244,7 +252,8 @@ class InvitationIn(Schema):
 
 @router.post("/surveys/{survey_id}/invitations", response={200: dict[str, Any], 201: dict[str, Any], **ERRORS},
              summary="Personal link for a contact, e-mailed with send='email' (transactional surveys)")
-def post_invitation(request: HttpRequest, survey_id: int, payload: InvitationIn, org: str | None = None) -> Any:
+def post_invitation(request: HttpRequest, survey_id: int, payload: SurveyInvitationIn,
+                    org: str | None = None) -> Any:
     from cxloop.surveys import invitations
 
     a = caller(request, org)

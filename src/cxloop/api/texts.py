@@ -14,6 +14,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from cxloop.analytics import dashboard, metrics_service, themes
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.orgs.access import MANAGE
@@ -27,7 +28,7 @@ router = Router(tags=["text analytics"])
 class ThemeParams(Schema):
     from_: date | None = Field(None, alias="from")
     to: date | None = None
-    survey: int | None = None
+    survey: Id | None = None
     touchpoint: str = ""
     channel: str = ""
     language: str = ""

@@ -25,6 +25,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cxloop.analytics import metrics_service
+from cxloop.api.schemas import Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import loyalty as loyalty_service
 from cxloop.behaviour import retention as retention_service
@@ -63,7 +64,7 @@ class UxParams(Schema):
     to: date | None = None
     task: str = ""
     area: str = ""
-    segment: int | None = None
+    segment: Id | None = None
     measure: str = Field("csat", description="HEART happiness: csat (top-2-box %), nps (points) or sus (0–100)")
     target_happiness: float | None = None
     target_engagement: float | None = None
@@ -142,7 +143,7 @@ def get_ux(request: HttpRequest, params: Query[UxParams], org: str | None = None
 class RetentionParams(Schema):
     from_: date | None = Field(None, alias="from")
     to: date | None = None
-    segment: int | None = None
+    segment: Id | None = None
 
 
 @router.get("/retention", response={200: dict[str, Any], **ERRORS},
@@ -172,7 +173,7 @@ def get_retention(request: HttpRequest, params: Query[RetentionParams], org: str
 class LoyaltyParams(Schema):
     from_: date | None = Field(None, alias="from")
     to: date | None = None
-    segment: int | None = None
+    segment: Id | None = None
     interval: str = "quarter"
     decisions: bool = Field(False, description="list every decision with the account's NPS group")
 
