@@ -142,6 +142,6 @@ def test_unusual_requests_get_the_full_paths_answer(case: str, tenant_a: Any, te
         assert not Event.objects.filter(org=tenant_a.org).exists()
         return
     assert wsgi.django_requests == before + 1, "the full path should have answered"
-    expected = {"not_object": 422, "no_list": 422, "too_many": 422, "viewer": 403, "bad_json": 400}[case]
+    expected = {"not_object": 400, "no_list": 422, "too_many": 422, "viewer": 403, "bad_json": 400}[case]
     assert status == expected, answer
     assert not Event.objects.exists()
