@@ -29,6 +29,7 @@ import os
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -313,3 +314,33 @@ def test_a_query_parameter_given_twice_is_refused(tenant_a: Any, api_client: Any
     assert response.status_code == 422
     assert response.json()["field"] == "team" and "more than once" in response.json()["detail"]
     assert api_client.call("GET", f"/api/v1/cases?team={tenant_a.team.pk}", tenant_a.keys["owner"]).status_code == 200
+
+
+def test_a_zone_offset_postgresql_refuses_is_read_in_utc(seeded: dict[str, Any], tenant_a: Any,
+                                                          api_client: Any) -> None:
+    """Found by the fuzzer on PostgreSQL: ``?until=5151-01-22T08:42:01-22:33`` (Python reads offsets up to ±23:59,
+    PostgreSQL only to ±15:59) aborted the transaction, a 500. Every moment the API takes is moved to UTC first."""
+    from cxloop.surveys.models import Response
+
+    key, survey = tenant_a.keys["owner"], seeded["survey_id"]
+    stored = Response.objects.filter(survey_id=survey).count()
+    for params in ("until=5151-01-22T08:42:01-22:33", "since=2001-01-01T00:00:00%2B23:59"):
+        response = api_client.call("GET", f"/api/v1/surveys/{survey}/responses?{params}", key)
+        assert response.status_code == 200, (params, response.content)
+    listed = api_client.call("GET", f"/api/v1/surveys/{survey}/responses?until=5151-01-22T08:42:01-22:33", key)
+    assert len(listed.json()["items"]) == stored
+    response = api_client.call("POST", f"/api/v1/surveys/{survey}/responses", key,
+                               {"answers": {"nps": 8}, "submitted_at": "2026-01-01T20:00:00-22:30"})
+    assert response.status_code == 201, response.content
+    kept = Response.objects.get(pk=response.json()["id"])
+    assert kept.submitted_at == datetime(2026, 1, 2, 18, 30, tzinfo=UTC)
+    for body_time in ("9999-12-31T23:00:00-05:00", "0001-01-01T00:10:00+01:00"):
+        response = api_client.call("POST", f"/api/v1/surveys/{survey}/responses", key,
+                                   {"answers": {"nps": 8}, "submitted_at": body_time})
+        assert 400 <= response.status_code < 500 and response.json()["field"] == "submitted_at", response.content
+    for params in ("since=2026-01-01T00:00:00-22:33", "until=9999-12-31T23:30:00-01:00"):
+        response = api_client.call("GET", f"/api/v1/events?{params}", key)
+        assert response.status_code in (200, 422), (params, response.content)
+        if response.status_code == 422:
+            assert response.json()["field"] == params.split("=")[0]
+    assert Response.objects.filter(survey_id=survey).count() == stored + 1

@@ -8,12 +8,12 @@ reading the viewer role."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
+from cxloop.api.schemas import Moment
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import ingest, queries
 from cxloop.core import events as core
@@ -48,8 +48,8 @@ class EventFilter(Schema):
     contact: str | None = None
     anonymous_id: str | None = None
     touchpoint: str | None = None
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     before: int | None = Field(None, description="the id of the last event of the previous page")
     limit: int = 100
 

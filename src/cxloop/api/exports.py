@@ -5,13 +5,13 @@ another organisation's survey or job is a 404, and exporting needs the analyst r
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.urls import reverse
 from ninja import Query, Router, Schema, Status
 
+from cxloop.api.schemas import Moment
 from cxloop.api.surveys import caller
 from cxloop.exports import services
 from cxloop.exports.models import ExportJob
@@ -26,8 +26,8 @@ class ExportOptions(Schema):
     format: str = "csv"
     bom: bool = False  # CSV: start with a UTF-8 byte order mark, so Excel reads Chinese correctly
     trailer: bool = True  # CSV, JSON Lines: the last line states the row count
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     status: str | None = None  # complete | partial; default both
 
 

@@ -7,10 +7,17 @@ from decimal import Decimal
 from typing import Annotated
 
 from ninja import Field, Schema
+from pydantic import AfterValidator
+
+from cxloop.core.moments import as_utc
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 """An object's id given as a filter: larger numbers are no row's id and overflow the database's integers."""
+
+Moment = Annotated[datetime, AfterValidator(as_utc)]
+"""A date and time given to the API: one with a zone offset is moved to UTC (PostgreSQL refuses offsets beyond
+±15:59 that Python reads); naive ones keep the server's zone, as before."""
 
 
 class ErrorOut(Schema):

@@ -5,7 +5,6 @@ the organisation they used last); an id of another organisation's survey is a 40
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -13,6 +12,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from cxloop.api.auth import actor
+from cxloop.api.schemas import Moment
 from cxloop.core import survey_spec
 from cxloop.orgs.access import ANALYSE, WORK, Actor
 from cxloop.orgs.models import ApiKey, User
@@ -64,7 +64,7 @@ class ResponseIn(Schema):
     touchpoint: str = ""
     channel: str = "api"
     language: str = ""
-    submitted_at: datetime | None = None
+    submitted_at: Moment | None = None
     complete: bool = True
 
 
@@ -215,8 +215,8 @@ def post_batch(request: HttpRequest, survey_id: int, payload: BatchIn, org: str 
 
 
 class ResponseFilter(Schema):
-    since: datetime | None = None
-    until: datetime | None = None
+    since: Moment | None = None
+    until: Moment | None = None
     status: str | None = None
     limit: int = Field(100, ge=1, le=1000)
     offset: int = Field(0, ge=0, le=MAX_OFFSET)

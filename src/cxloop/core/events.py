@@ -31,6 +31,8 @@ from typing import Any
 
 import orjson
 
+from cxloop.core.moments import as_utc
+
 MAX_BATCH = 1000
 MAX_NAME = 100
 MAX_ID = 200
@@ -114,7 +116,7 @@ def parse_timestamp(value: Any) -> datetime:
         raise ValueError("is not an ISO 8601 date-time") from exc
     if at.tzinfo is None:
         raise ValueError("needs a time zone (e.g. 2026-11-23T08:00:00Z or +08:00)")
-    return at.astimezone(UTC)
+    return as_utc(at)
 
 
 def dump_properties(props: dict[str, Any]) -> bytes:

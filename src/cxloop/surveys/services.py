@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from cxloop.analytics.rollups import mark_dirty
 from cxloop.core import survey_spec
+from cxloop.core.moments import as_utc
 from cxloop.customers.models import Contact
 from cxloop.orgs.models import Organization, User
 from cxloop.orgs.services import ServiceError, audit
@@ -341,6 +342,11 @@ def _checked(spec: survey_spec.SurveySpec, sub: Submission, now: datetime,
     language = (sub.language or "").lower()
     if language and language not in LANGUAGES:
         raise SurveyError(f"language: use one of {', '.join(LANGUAGES)}", field="language")
+    if sub.submitted_at is not None:
+        try:
+            sub.submitted_at = as_utc(sub.submitted_at)
+        except ValueError as exc:
+            raise SurveyError(f"submitted_at: {exc}", field="submitted_at") from None
     if sub.submitted_at and sub.submitted_at > now:
         raise SurveyError("submitted_at: lies in the future", field="submitted_at")
     return rows, embedded, language
