@@ -35,7 +35,7 @@ def run(backend: str, examples: int, stateful: int, database_url: str = "") -> d
         report = Path(work) / "report.json"
         env = {**os.environ, "CXLOOP_DATA_DIR": work, "CXLOOP_FUZZ_EXAMPLES": str(examples),
                "CXLOOP_FUZZ_STATEFUL": str(stateful), "CXLOOP_FUZZ_REPORT": str(report),
-               "CXLOOP_TEST_BACKEND": backend}
+               "CXLOOP_TEST_BACKEND": backend, "CXLOOP_TEST_ALL_PASSES": "1"}
         env.pop("CXLOOP_DATABASE_URL", None)
         if database_url:
             env["CXLOOP_DATABASE_URL"] = database_url

@@ -11,13 +11,18 @@ latency instead of hiding as fewer requests):
 * ingest — ``--ingest`` responses per second to the NPS survey (``POST …/responses``, each with a comment and an
   Idempotency-Key; a third are detractors, which open cases through the rules);
 * reads — ``--reads`` requests per second, in turn: NPS by month × touchpoint with intervals (``GET /metrics``),
-  the comments of a theme query (``GET /comments``), the themes (``GET /themes``), the case inbox (``GET /cases``).
+  the comments of a theme query (``GET /comments``), the themes (``GET /themes``), the case inbox (``GET /cases``);
+  the first three twice: over the default window, which ends today and so grows with every response the load
+  posts, and over a fixed window that ends two days ago (``…_fixed``), whose data does not change during the
+  run. A fixed-window read that slows down over the run would mean the server degrades (a leak, a queue, bloat);
+  a growing-window read that slows down measures its cost per row.
 
-Per minute: requests, errors, p50 / p95 / p99 per kind. At the end: the worker's queue drained, every delivery
-delivered, every response stored once; "growing latency" = the last minute's p95 against the second minute's
-(the first is warm-up).
+Per minute: requests, errors, p50 / p95 / p99 per kind, and the CPU seconds used by the server (all its
+processes), the worker and PostgreSQL. At the end: the worker's queue drained, every delivery delivered, every
+response stored once; "growing latency" = the last minute's p95 against the second minute's (the first is
+warm-up), for the fixed-window reads and for the growing ones apart.
 
-Usage: benchmarks/load_mixed.py [--minutes 10] [--ingest 10] [--reads 4] [--size small]
+Usage: benchmarks/load_mixed.py [--minutes 10] [--ingest 10] [--reads 7] [--size small]
 Prints a JSON line per minute and a summary line; add the summary to docs/benchmarks.md.
 """
 
@@ -36,6 +41,7 @@ import urllib.error
 import urllib.request
 from collections import defaultdict
 from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,6 +113,29 @@ def _pct(values: list[float], q: float) -> float:
     return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 1)
 
 
+def _cpu_seconds(roots: list[int], comm_prefix: str = "") -> float:
+    """User + system CPU seconds of these processes and all their descendants (and of every process whose name
+    starts with ``comm_prefix``), from /proc (Linux)."""
+    stats: dict[int, tuple[int, str, float]] = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            raw = Path(f"/proc/{entry}/stat").read_text()
+        except OSError:
+            continue
+        comm = raw[raw.index("(") + 1:raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2:].split()
+        stats[int(entry)] = (int(fields[1]), comm, (int(fields[11]) + int(fields[12])) / tick)
+    chosen = {pid for pid, (_p, comm, _c) in stats.items() if comm_prefix and comm.startswith(comm_prefix)}
+    frontier = [pid for pid in roots if pid in stats]
+    while frontier:
+        chosen.update(frontier)
+        frontier = [pid for pid, (ppid, _c, _t) in stats.items() if ppid in frontier and pid not in chosen]
+    return sum(stats[pid][2] for pid in chosen)
+
+
 def run(*, minutes: float, ingest: float, reads: float, size: str) -> dict[str, Any]:
     from run_tests import postgres_cluster  # type: ignore[import-not-found]
 
@@ -119,6 +148,7 @@ def run(*, minutes: float, ingest: float, reads: float, size: str) -> dict[str, 
     env["CXLOOP_DATABASE_URL"] = cluster.__enter__()
     samples: dict[int, dict[str, list[float]]] = defaultdict(lambda: defaultdict(list))
     errors: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    cpu: dict[int, dict[str, float]] = {}
     lock = threading.Lock()
     try:
         with receiver() as rx:
@@ -137,15 +167,36 @@ def run(*, minutes: float, ingest: float, reads: float, size: str) -> dict[str, 
             wait_http(f"{base}/healthz", timeout=180)
             survey, key = info["survey"], info["key"]
             post_url = f"{base}/api/v1/surveys/{survey}/responses"
+            fixed_end = (datetime.now(UTC).date() - timedelta(days=2)).isoformat()
+            fixed_start = (datetime.now(UTC).date() - timedelta(days=365)).isoformat()
+            fixed = f"from={fixed_start}&to={fixed_end}"
+            metrics = f"{base}/api/v1/metrics?survey={survey}&question=nps&interval=month&group_by=touchpoint"
             read_urls = [
-                f"{base}/api/v1/metrics?survey={survey}&question=nps&interval=month&group_by=touchpoint",
-                f"{base}/api/v1/comments?survey={survey}&q=export&limit=50",
-                f"{base}/api/v1/themes?survey={survey}",
-                f"{base}/api/v1/cases?limit=50",
+                ("metrics", metrics), ("metrics_fixed", f"{metrics}&{fixed}"),
+                ("comments", f"{base}/api/v1/comments?survey={survey}&q=export&limit=50"),
+                ("comments_fixed", f"{base}/api/v1/comments?survey={survey}&q=export&limit=50&{fixed}"),
+                ("themes", f"{base}/api/v1/themes?survey={survey}"),
+                ("themes_fixed", f"{base}/api/v1/themes?survey={survey}&{fixed}"),
+                ("cases", f"{base}/api/v1/cases?limit=50"),
             ]
             t0 = time.monotonic()
             end = t0 + minutes * 60
             sent = {"ingest": 0, "reads": 0}
+            server_pid, worker_pid = procs[0].pid, procs[1].pid
+
+            def sample_cpu() -> None:
+                last = {"server": _cpu_seconds([server_pid]), "worker": _cpu_seconds([worker_pid]),
+                        "postgres": _cpu_seconds([], "postgres")}
+                for minute in range(int(minutes + 0.999)):
+                    time.sleep(max(0.0, t0 + 60 * (minute + 1) - time.monotonic()))
+                    now_cpu = {"server": _cpu_seconds([server_pid]), "worker": _cpu_seconds([worker_pid]),
+                               "postgres": _cpu_seconds([], "postgres")}
+                    with lock:
+                        cpu[minute] = {k: round(now_cpu[k] - last[k], 1) for k in now_cpu}
+                    last = now_cpu
+
+            sampler = threading.Thread(target=sample_cpu, daemon=True)
+            sampler.start()
 
             def timed(kind: str, call: Any) -> None:
                 began = time.monotonic()
@@ -176,12 +227,12 @@ def run(*, minutes: float, ingest: float, reads: float, size: str) -> dict[str, 
                         sent["ingest"] += 1
                         next_ingest += 1 / ingest
                     if now >= next_read:
-                        url = read_urls[sent["reads"] % len(read_urls)]
-                        kind = "read:" + url.split("/api/v1/")[1].split("?")[0]
-                        pool.submit(timed, kind, lambda u=url: _request("GET", u, key))
+                        name, url = read_urls[sent["reads"] % len(read_urls)]
+                        pool.submit(timed, f"read:{name}", lambda u=url: _request("GET", u, key))
                         sent["reads"] += 1
                         next_read += 1 / reads
                     time.sleep(max(0.0, min(next_ingest, next_read) - time.monotonic()))
+            sampler.join(timeout=70)
             drain_started = time.monotonic()
             state: dict[str, Any] = {}
             while time.monotonic() - drain_started < 600:
@@ -210,12 +261,20 @@ def run(*, minutes: float, ingest: float, reads: float, size: str) -> dict[str, 
             row[kind] = {"n": len(values), "p50_ms": _pct(values, 0.5), "p95_ms": _pct(values, 0.95),
                          "p99_ms": _pct(values, 0.99)}
         row["errors"] = dict(errors.get(minute, {}))
+        row["cpu_seconds"] = cpu.get(minute, {})
         per_minute.append(row)
     all_ingest = [v for m in samples.values() for v in m.get("ingest", [])]
     all_reads = [v for m in samples.values() for k, vs in m.items() if k.startswith("read") for v in vs]
     full = [m for m in sorted(samples) if m < int(minutes)]
     second = full[1] if len(full) > 1 else full[0]
     last = full[-1]
+
+    def fixed_reads(minute: int) -> list[float]:
+        return [v for k, vs in samples[minute].items() if k.endswith("_fixed") for v in vs]
+
+    def growing_reads(minute: int) -> list[float]:
+        return [v for k, vs in samples[minute].items() if k.startswith("read:") and not k.endswith("_fixed")
+                for v in vs]
 
     def p95(minute: int, prefix: str) -> float:
         return _pct([v for k, vs in samples[minute].items() if k.startswith(prefix) for v in vs], 0.95)
@@ -230,6 +289,10 @@ def run(*, minutes: float, ingest: float, reads: float, size: str) -> dict[str, 
         "reads_p95_ms": _pct(all_reads, 0.95), "reads_p99_ms": _pct(all_reads, 0.99),
         "ingest_p95_minute2_ms": p95(second, "ingest"), "ingest_p95_last_minute_ms": p95(last, "ingest"),
         "reads_p95_minute2_ms": p95(second, "read"), "reads_p95_last_minute_ms": p95(last, "read"),
+        "fixed_window_reads_p95_minute2_ms": _pct(fixed_reads(second), 0.95),
+        "fixed_window_reads_p95_last_minute_ms": _pct(fixed_reads(last), 0.95),
+        "growing_window_reads_p95_minute2_ms": _pct(growing_reads(second), 0.95),
+        "growing_window_reads_p95_last_minute_ms": _pct(growing_reads(last), 0.95),
         "ingest_mean_ms": round(statistics.fmean(all_ingest) * 1000, 1) if all_ingest else None,
         "stored": state.get("stored"), "stored_twice": state.get("twice"), "queue_after": state.get("queue"),
         "deliveries": state.get("deliveries"), "deliveries_received": received,
@@ -242,7 +305,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--minutes", type=float, default=10)
     parser.add_argument("--ingest", type=float, default=10, help="responses per second")
-    parser.add_argument("--reads", type=float, default=4, help="dashboard reads per second")
+    parser.add_argument("--reads", type=float, default=7, help="dashboard reads per second (7 kinds in turn)")
     parser.add_argument("--size", default="small", help="demo size loaded first (tiny, small, large)")
     args = parser.parse_args()
     result = run(minutes=args.minutes, ingest=args.ingest, reads=args.reads, size=args.size)

@@ -37,6 +37,12 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres_only" in item.keywords and backend != "postgresql":
             item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass of make test"))
+        # Long proofs run in one pass of ``make test`` (their benchmarks run them on both backends, longer).
+        one_pass = not os.environ.get("CXLOOP_TEST_ALL_PASSES")  # benchmarks/fuzz_api.py sets it
+        if one_pass and "postgres_pass" in item.keywords and backend and backend != "postgresql":
+            item.add_marker(pytest.mark.skip(reason="runs in the PostgreSQL pass of make test"))
+        if one_pass and "sqlite_pass" in item.keywords and backend == "postgresql":
+            item.add_marker(pytest.mark.skip(reason="runs in the SQLite pass of make test"))
     # The tests reading the shared small demo run last, in their order: no other test sees the demo's rows and no
     # transactional test's flush removes them under a reader.
     items.sort(key=lambda item: "small_demo" in getattr(item, "fixturenames", ()))

@@ -5,7 +5,9 @@ texts, persona and segment names, persona comments, survey, team, rule, channel,
 governance names, the organisation's own name and a member's display name — then rendered and checked:
 
 * every page under ``/o/<org>/`` that answers a GET with HTML or SVG (the URL patterns are walked, as
-  ``tests/test_tenancy.py`` does), plus the respondent's page, in Debian's Chromium, one load per page;
+  ``tests/test_tenancy.py`` does), plus the respondent's page, in Debian's Chromium, signed in, once in English
+  on a desktop and once in Chinese (zh-Hans) on a phone (``CXLOOP_XSS_VARIANTS=all``: also zh-Hans on a desktop
+  and English on a phone);
 * the HTML parts of real e-mails received by the aiosmtpd server (an e-mail channel's case notification, the
   monthly governance report) and the team digest, put into Chromium with ``set_content``;
 * the chat cards (Feishu, DingTalk, WeCom, Slack) built for each payload: no mention, link or markup survives;
@@ -22,6 +24,7 @@ import csv
 import io
 import itertools
 import json
+import os
 import re
 import time
 from datetime import date
@@ -30,7 +33,8 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from tests.conftest import PASSWORD, run_tasks
+from tests.browserkit import EN_DESKTOP, VARIANTS, ZH_PHONE, Variant, opened, shot, sign_in
+from tests.conftest import run_tasks
 from tests.test_tenancy import _fill, _web_patterns
 
 CORPUS = Path(__file__).resolve().parent / "data" / "xss_payloads.txt"
@@ -263,17 +267,16 @@ def _seen_payloads(texts: list[str]) -> set[str]:
     return {payload for payload in PAYLOADS if fold.sub(" ", payload.replace("\x00", "")).strip()[:40] in blob}
 
 
-def _browser_context(browser: Any) -> tuple[Any, Any, list[str]]:
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    context.add_init_script(WATCH)
-    page = context.new_page()
-    problems: list[str] = []
+def _console(message: Any) -> str | None:
     # (a 404 is no injection: a payload's <img src=x> that got in is caught by its marker)
-    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
-            if m.type == "error" and not m.text.startswith("Failed to load resource") else None)
-    page.on("pageerror", lambda e: problems.append(f"pageerror: {e}"))
-    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
-    return context, page, problems
+    if message.type == "error" and not message.text.startswith("Failed to load resource"):
+        return f"console {message.type}: {message.text}"
+    return None
+
+
+def _variants() -> tuple[Variant, ...]:
+    """English on a desktop and Chinese on a phone in ``make test``; all four with ``CXLOOP_XSS_VARIANTS=all``."""
+    return VARIANTS if os.environ.get("CXLOOP_XSS_VARIANTS") == "all" else (EN_DESKTOP, ZH_PHONE)
 
 
 def test_corpus_has_at_least_200_distinct_payloads() -> None:
@@ -299,26 +302,24 @@ def test_payloads_render_as_text_everywhere(browser: Any, live_server: Any, tena
     urls, downloads = _pages(tenant_a, objects, client)
     assert downloads, "the journey map's SVG was not found"
 
-    context, page, problems = _browser_context(browser)
-    page.goto(f"{live_server.url}/accounts/login/")
-    page.fill("#id_username", tenant_a.owner.email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_selector("nav.mainnav")
     texts: list[str] = []
     checked: list[str] = list(downloads)
-    for url in urls:
-        if url.endswith(".svg") and url in downloads:
-            continue  # parsed as XML in _pages
-        page.goto(f"{live_server.url}{url}", wait_until="load")
-        texts.append(_check(page, url, problems))
-        checked.append(url)
-        if url.endswith(f"/cases/{objects['case'].number}/"):
-            page.screenshot(path=str(screenshot_dir / "xss-case.png"), full_page=False)
-        if url.endswith(f"/surveys/{objects['survey'].pk}/responses/"):
-            page.screenshot(path=str(screenshot_dir / "xss-responses.png"), full_page=False)
+    for variant in _variants():
+        with opened(browser, variant, init_script=WATCH, console=_console) as (page, problems):
+            sign_in(page, live_server.url, tenant_a.owner.email)
+            assert page.locator("html").get_attribute("lang") == variant.lang
+            for url in urls:
+                if url.endswith(".svg") and url in downloads:
+                    continue  # parsed as XML in _pages
+                page.goto(f"{live_server.url}{url}", wait_until="load")
+                texts.append(_check(page, f"{url} ({variant.name})", problems))
+                checked.append(url)
+                if url.endswith(f"/cases/{objects['case'].number}/"):
+                    shot(page, screenshot_dir, f"xss-case-{variant.name}", full_page=False)
+                if url.endswith(f"/surveys/{objects['survey'].pk}/responses/"):
+                    shot(page, screenshot_dir, f"xss-responses-{variant.name}", full_page=False)
     browsed = time.monotonic() - started - seeded
-    assert len(checked) >= 70, checked
+    assert len(set(checked)) >= 70, checked
 
     # E-mails: the e-mail channel's case notifications and the governance report, received over SMTP.
     from cxloop.analytics import digest
@@ -336,19 +337,18 @@ def test_payloads_render_as_text_everywhere(browser: Any, live_server: Any, tena
     assert len(htmls) >= 3
     # A fresh page without the app's CSP: an e-mail's markup is judged with scripts allowed to run. The
     # e-mails go in by batches of 20 (one document each: the parser merges their <html> and <body>).
-    context.close()
-    context, page, problems = _browser_context(browser)
-    for i in range(0, len(htmls), 20):
-        page.set_content("\n".join(htmls[i:i + 20]), wait_until="load")
-        texts.append(_check(page, f"e-mails {i}-{i + 19} ({subjects[i:i + 20]})", problems))
-    page.set_content(htmls[0])
-    page.screenshot(path=str(screenshot_dir / "xss-email.png"), full_page=False)
-    context.close()
+    with opened(browser, EN_DESKTOP, init_script=WATCH, console=_console) as (page, problems):
+        for i in range(0, len(htmls), 20):
+            page.set_content("\n".join(htmls[i:i + 20]), wait_until="load")
+            texts.append(_check(page, f"e-mails {i}-{i + 19} ({subjects[i:i + 20]})", problems))
+        page.set_content(htmls[0])
+        shot(page, screenshot_dir, "xss-email", full_page=False)
 
     seen = _seen_payloads(texts)
     missing = [p for p in PAYLOADS if p not in seen]
     assert len(seen) >= 200, (len(seen), missing[:10])
-    print(f"\nxss: {len(PAYLOADS)} payloads, {len(checked)} pages, {len(htmls)} e-mails, {len(seen)} seen as text; "
+    print(f"\nxss: {len(PAYLOADS)} payloads, {len(set(checked))} pages × {len(_variants())} variants, "
+          f"{len(htmls)} e-mails, {len(seen)} seen as text; "
           f"seed {seeded:.1f}s, browse {browsed:.1f}s, total {time.monotonic() - started:.1f}s")
 
 

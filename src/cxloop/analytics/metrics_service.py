@@ -103,6 +103,22 @@ def local_today() -> date:
     return timezone.localdate(timezone=timezone.get_default_timezone())
 
 
+MAX_RANGE_DAYS = 5 * 366  # the longest range a page or API read computes (the pages' "at most five years")
+
+
+def date_range(start: date | None, end: date | None, *, max_days: int | None = MAX_RANGE_DAYS) -> tuple[date, date]:
+    """The inclusive local days a read covers: ``end`` defaults to today, ``start`` to the twelve months up to
+    ``end``; MetricsError naming ``from`` when it is after ``to`` or the range is longer than five years
+    (``max_days=None``: any length; the metrics read from rollups and bound their number of periods instead)."""
+    end = end or local_today()
+    start = start or add_months(end, -11)
+    if start > end:
+        raise MetricsError("from: must not be after to", field="from")
+    if max_days is not None and (end - start).days + 1 > max_days:
+        raise MetricsError("from: at most five years before to", field="from")
+    return start, end
+
+
 def period_start(day: date, interval: str) -> date:
     if interval == "day":
         return day
@@ -249,10 +265,7 @@ def compute(
            change_confidence=change_confidence)
     if any(s.org_id != org.pk for s in surveys):
         raise MetricsError("survey: not found", field="survey", status=404)
-    end = end or local_today()
-    start = start or add_months(end, -11)
-    if start > end:
-        raise MetricsError("from: must not be after to", field="from")
+    start, end = date_range(start, end, max_days=None)
     scale, asked = find_scale(surveys, question)
     metric = metric or default_metric(scale)
     _check_metric(metric, scale)

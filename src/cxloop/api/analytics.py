@@ -4,14 +4,13 @@ signed-in user); a survey of another organisation is a 404. Reading needs no mor
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cxloop.analytics import metrics_service, reads
-from cxloop.api.schemas import Id
+from cxloop.api.schemas import Day, Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core.text import pii
 from cxloop.surveys import queries
@@ -24,8 +23,8 @@ class MetricsParams(Schema):
     survey: Id
     question: str
     metric: str | None = None
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     interval: str | None = None
     group_by: str | None = None
     touchpoint: str | None = None
@@ -86,8 +85,8 @@ def get_metrics(request: HttpRequest, params: Query[MetricsParams], org: str | N
 class CommentParams(Schema):
     survey: Id
     q: str = Field(min_length=1, max_length=200)
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     limit: int = Field(50, ge=1, le=MAX_COMMENTS)
 
 
@@ -96,10 +95,7 @@ class CommentParams(Schema):
 def get_comments(request: HttpRequest, params: Query[CommentParams], org: str | None = None) -> Any:
     a = caller(request, org)
     survey = queries.survey(a.org, params.survey)
-    end = params.to or metrics_service.local_today()
-    start = params.from_ or metrics_service.add_months(end, -11)
-    if start > end:
-        raise metrics_service.MetricsError("from: must not be after to", field="from")
+    start, end = metrics_service.date_range(params.from_, params.to)
     found = reads.search_comments(a.org.pk, [survey.pk], params.q, start, end, limit=params.limit)
     return {"survey": survey.pk, "q": params.q, "from": start.isoformat(), "to": end.isoformat(),
             "items": [{"response_id": c.response_id, "question": c.question_key,

@@ -14,7 +14,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from cxloop.api.schemas import Id
+from cxloop.api.schemas import Day, Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import funnels
 from cxloop.behaviour.models import Funnel
@@ -218,8 +218,8 @@ class ResultQuery(Schema):
 @router.get("/funnels/{funnel_id}/result", response={200: dict[str, Any], **ERRORS},
             summary="A saved funnel's figures for people entering from..to (?segment=<id> or ?group=tier|attribute)")
 def funnel_result(request: HttpRequest, funnel_id: int, filters: Query[ResultQuery], org: str | None = None,
-                  start: date | None = Query(None, alias="from"),  # noqa: B008
-                  end: date | None = Query(None, alias="to")) -> Any:  # noqa: B008
+                  start: Day | None = Query(None, alias="from"),  # noqa: B008
+                  end: Day | None = Query(None, alias="to")) -> Any:  # noqa: B008
     a = caller(request, org)
     f = funnels.funnel(a.org, funnel_id)
     grouping = _grouping(a, filters.segment, filters.group, filters.attribute)

@@ -8,15 +8,14 @@ editing the analyst role; another organisation's journey, stage, step or touchpo
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.db import transaction
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from cxloop.analytics import dashboard, metrics_service
-from cxloop.api.schemas import Id
+from cxloop.analytics import metrics_service
+from cxloop.api.schemas import Day, Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.journeys import live, queries
@@ -122,8 +121,8 @@ def list_journeys(request: HttpRequest, org: str | None = None) -> Any:
 
 class JourneyParams(Schema):
     metrics: bool = False
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
 
 
 @router.get("/journeys/{journey_id}", response={200: dict[str, Any], **ERRORS},
@@ -137,10 +136,7 @@ def get_journey(request: HttpRequest, journey_id: int, params: Query[JourneyPara
     j = queries.journey(a.org, journey_id)
     numbers = None
     if params.metrics:
-        end = params.to or metrics_service.local_today()
-        start = params.from_ or dashboard.default_range(end)[0]
-        if start > end:
-            raise metrics_service.MetricsError("from: must not be after to", field="from")
+        start, end = metrics_service.date_range(params.from_, params.to)
         numbers = live.live(j, start, end, _language(request))
     return journey_out(j, _language(request), numbers)
 

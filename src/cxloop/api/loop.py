@@ -20,6 +20,7 @@ from cxloop.notify import services as notify
 from cxloop.notify.models import Delivery, Endpoint
 from cxloop.orgs.access import MANAGE, READ, WORK, Actor, NotFound, one_or_404
 from cxloop.orgs.models import Team, User
+from cxloop.surveys.models import listed_survey
 
 router = Router(tags=["closed loop"])
 ERRORS: dict[int | tuple[int, ...], Any] = {(400, 401, 403, 404, 409, 422): dict[str, Any]}
@@ -204,15 +205,18 @@ def list_cases(request: HttpRequest, status: str | None = None, team: Id | None 
                assignee: str | None = None, limit: int = 50, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(READ)
-    qs = Case.objects.filter(org=a.org).select_related("org", "team", "assignee", "contact", "survey", "rule",
-                                                       "root_cause").order_by("-opened_at", "-pk")
+    qs = Case.objects.filter(org=a.org).select_related("team", "assignee", "contact", "survey", "rule", "root_cause") \
+        .defer(*listed_survey()).order_by("-opened_at", "-pk")
     if status:
         qs = qs.filter(status=status)
     if team is not None:
         qs = qs.filter(team_id=team)
     if assignee:
         qs = qs.filter(assignee__email=assignee.lower())
-    return {"items": [case_out(c) for c in qs[:max(1, min(limit, 500))]]}
+    found = list(qs[:max(1, min(limit, 500))])
+    for case in found:
+        case.org = a.org  # the caller's organisation, already loaded (the case link needs its slug)
+    return {"items": [case_out(c) for c in found]}
 
 
 @router.get("/cases/{number}", response={200: dict[str, Any], **ERRORS}, summary="One case with its timeline")

@@ -2,22 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Any
 
 from ninja import Field, Schema
-from pydantic import AfterValidator
+from pydantic import AfterValidator, BeforeValidator
 
-from cxloop.core.moments import as_utc
+from cxloop.core.moments import as_utc, check_day
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 """An object's id given as a filter: larger numbers are no row's id and overflow the database's integers."""
 
-Moment = Annotated[datetime, AfterValidator(as_utc)]
-"""A date and time given to the API: one with a zone offset is moved to UTC (PostgreSQL refuses offsets beyond
-±15:59 that Python reads); naive ones keep the server's zone, as before."""
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _iso_day(value: Any) -> Any:
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")  # not a number of seconds, which pydantic would read
+
+
+Day = Annotated[date, BeforeValidator(_iso_day), AfterValidator(check_day)]
+"""A day given to the API (a range's ``from``/``to``): written YYYY-MM-DD, in 1900–2999."""
+
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ].+)?")
+
+
+def _iso_moment(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value
+    if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
+        return value
+    raise ValueError("must be an ISO 8601 date and time (2026-03-01T14:30:00+08:00)")
+
+
+Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(as_utc)]
+"""A date and time given to the API, written ISO 8601: one with a zone offset is moved to UTC (PostgreSQL refuses
+offsets beyond ±15:59 that Python reads); naive ones keep the server's zone, as before."""
 
 
 class ErrorOut(Schema):

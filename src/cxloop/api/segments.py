@@ -9,14 +9,13 @@ persona is a 404, and a bad input a 422 naming the field (a definition's problem
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
-from cxloop.analytics import dashboard, metrics_service
-from cxloop.api.schemas import MAX_ID, Id
+from cxloop.analytics import metrics_service
+from cxloop.api.schemas import MAX_ID, Day, Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.core import segments as core
@@ -165,8 +164,8 @@ class PersonaIn(Schema):
 
 class StatsParams(Schema):
     stats: bool = False
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
 
 
 @router.get("/personas", response={200: dict[str, Any], **ERRORS}, summary="The persona library")
@@ -194,10 +193,7 @@ def get_persona(request: HttpRequest, persona_id: int, params: Query[StatsParams
     p = queries.persona(a.org, persona_id)
     out = persona_out(p, comments=True)
     if params.stats:
-        end = params.to or metrics_service.local_today()
-        start = params.from_ or dashboard.default_range(end)[0]
-        if start > end:
-            raise metrics_service.MetricsError("from: must not be after to", field="from")
+        start, end = metrics_service.date_range(params.from_, params.to)
         numbers = None if p.segment is None else stats.stats(p.segment, start=start, end=end,
                                                                language=_language(request))
         out = persona_out(p, comments=True, numbers=numbers)

@@ -7,14 +7,13 @@ changing the codeframe the admin role. Comments come redacted when the organisat
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema, Status
 
 from cxloop.analytics import dashboard, metrics_service, themes
-from cxloop.api.schemas import Id
+from cxloop.api.schemas import Day, Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.orgs.access import MANAGE
@@ -26,8 +25,8 @@ router = Router(tags=["text analytics"])
 
 
 class ThemeParams(Schema):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     survey: Id | None = None
     touchpoint: str = ""
     channel: str = ""
@@ -65,10 +64,7 @@ def _row(r: themes.ThemeRow) -> dict[str, Any]:
 
 
 def _filters(request: HttpRequest, p: ThemeParams, org: Any) -> dashboard.Filters:
-    end = p.to or metrics_service.local_today()
-    start = p.from_ or metrics_service.add_months(end, -11)
-    if start > end:
-        raise metrics_service.MetricsError("from: must not be after to", field="from")
+    start, end = metrics_service.date_range(p.from_, p.to)
     if p.survey is not None:
         queries.survey(org, p.survey)  # 404 for another organisation's survey
     return dashboard.Filters(start=start, end=end, survey_id=p.survey, touchpoint=p.touchpoint, channel=p.channel,

@@ -25,7 +25,7 @@ from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
 from cxloop.analytics import metrics_service
-from cxloop.api.schemas import Id
+from cxloop.api.schemas import Day, Id
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import loyalty as loyalty_service
 from cxloop.behaviour import retention as retention_service
@@ -60,8 +60,8 @@ def _range(start: date | None, end: date | None, months: int = 12) -> tuple[date
 
 
 class UxParams(Schema):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     task: str = ""
     area: str = ""
     segment: Id | None = None
@@ -141,8 +141,8 @@ def get_ux(request: HttpRequest, params: Query[UxParams], org: str | None = None
 
 
 class RetentionParams(Schema):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     segment: Id | None = None
 
 
@@ -171,8 +171,8 @@ def get_retention(request: HttpRequest, params: Query[RetentionParams], org: str
 
 
 class LoyaltyParams(Schema):
-    from_: date | None = Field(None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(None, alias="from")
+    to: Day | None = None
     segment: Id | None = None
     interval: str = "quarter"
     decisions: bool = Field(False, description="list every decision with the account's NPS group")

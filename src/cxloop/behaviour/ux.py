@@ -56,7 +56,6 @@ ONE_DAY = timedelta(days=1)
 CONFIDENCE = 0.95
 RISE_CONFIDENCE = 0.99  # the monthly failure-rate test: many months × tasks are tested on one page
 BASELINE_MONTHS = 3
-MAX_DAYS = 5 * 366
 TASK_EVENTS = ("task_started", "task_completed", "task_failed")
 HAPPINESS_MEASURES = ("csat", "nps", "sus")
 TOP_PATHS = 10
@@ -154,10 +153,7 @@ def prop(key: str) -> JsonText:
 def check_scope(org: Organization, start: date, end: date, *, segment: int | None = None, area: str = "",
                 task: str = "") -> Scope:
     """A scope, or MetricsError naming the parameter (from/to, segment: 404 when not the organisation's)."""
-    if start > end:
-        raise MetricsError("from: must not be after to", field="from")
-    if (end - start).days + 1 > MAX_DAYS:
-        raise MetricsError("from: at most five years", field="from")
+    start, end = metrics_service.date_range(start, end)
     for name, value in (("area", area), ("task", task)):
         if value and not NAME.fullmatch(value):
             raise MetricsError(f"{name}: 1 to 100 printable characters", field=name)

@@ -19,7 +19,7 @@ from cxloop.core import case_flow, sla
 from cxloop.notify.models import Delivery, DeliveryAttempt, Endpoint
 from cxloop.orgs.access import NotFound, one_or_404
 from cxloop.orgs.models import Membership, Organization, Role, Team, User
-from cxloop.surveys.models import Answer, Response
+from cxloop.surveys.models import Answer, Response, listed_survey
 
 OPEN = tuple(case_flow.OPEN_STATUSES)
 VIEWS = ("mine", "team", "all")
@@ -60,7 +60,7 @@ def user_team_ids(org: Organization, user: User | None) -> list[int]:
 def inbox(org: Organization, filters: InboxFilter | None = None) -> QuerySet[Case]:
     """The organisation's cases, newest first, narrowed by ``filters``."""
     qs = Case.objects.filter(org=org).select_related("team", "assignee", "contact", "account", "survey") \
-        .order_by("-opened_at", "-pk")
+        .defer(*listed_survey()).order_by("-opened_at", "-pk")
     if filters is None:
         return qs
     f = filters
@@ -230,7 +230,8 @@ def team_responses(org: Organization, team: Team, limit: int = FEED_LIMIT) -> li
     """The latest responses to the surveys ``team`` owns: first numeric answer (NPS / CSAT / CES keys first)
     and the first words of the first comment."""
     responses = list(Response.objects.filter(org=org, survey__owner_team=team)
-                     .select_related("survey", "contact", "account").order_by("-submitted_at", "-pk")[:limit])
+                     .select_related("survey", "contact", "account").defer(*listed_survey())
+                     .order_by("-submitted_at", "-pk")[:limit])
     answers: dict[int, list[Answer]] = {}
     for a in Answer.objects.filter(response_id__in=[r.pk for r in responses]).order_by("pk"):
         answers.setdefault(a.response_id, []).append(a)

@@ -4,7 +4,10 @@ compared. Python accepts zone offsets up to ±23:59 and PostgreSQL only up to ±
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
+
+FIRST_DAY = date(1900, 1, 1)
+LAST_DAY = date(2999, 12, 31)
 
 
 def as_utc(value: datetime) -> datetime:
@@ -16,3 +19,12 @@ def as_utc(value: datetime) -> datetime:
         return value.astimezone(UTC)
     except (OverflowError, ValueError) as exc:
         raise ValueError("is out of range (years 1–9999 in UTC)") from exc
+
+
+def check_day(value: date) -> date:
+    """``value`` when it lies in 1900–2999 (a read's range or a filter): earlier or later days are no one's data,
+    and ranges reaching them overflow Python's dates once widened (the period before, the months around).
+    ValueError otherwise."""
+    if not FIRST_DAY <= value <= LAST_DAY:
+        raise ValueError(f"must lie between {FIRST_DAY.isoformat()} and {LAST_DAY.isoformat()}")
+    return value

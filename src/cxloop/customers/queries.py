@@ -15,7 +15,7 @@ from cxloop.customers import health
 from cxloop.customers.models import Account, Contact
 from cxloop.orgs.access import one_or_404
 from cxloop.orgs.models import Organization
-from cxloop.surveys.models import Response
+from cxloop.surveys.models import Response, listed_survey
 
 
 def accounts(org: Organization, *, tier: str | None = None, search: str | None = None) -> QuerySet[Account]:
@@ -133,7 +133,7 @@ def stakeholders(org: Organization, account: Account) -> list[Contact]:
 def account_responses(org: Organization, account: Account, *, limit: int = 25) -> list[Response]:
     """The account's latest responses (complete and partial), newest first, with survey and contact."""
     return list(Response.objects.filter(org=org, account=account).select_related("survey", "contact")
-                .order_by("-submitted_at", "-pk")[:limit])
+                .defer(*listed_survey()).order_by("-submitted_at", "-pk")[:limit])
 
 
 def open_cases(org: Organization, account: Account) -> list[Case]:

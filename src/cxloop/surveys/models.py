@@ -34,6 +34,13 @@ class SurveyStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+def listed_survey(path: str = "survey") -> tuple[str, ...]:
+    """The field paths to ``defer`` where rows are listed with their survey (``select_related(path)``) but only its
+    name or status is shown: a survey's JSON definitions are tens of kilobytes, decoded once per listed row
+    otherwise (a third of the case inbox's time)."""
+    return (f"{path}__draft", f"{path}__questions")
+
+
 class Survey(models.Model):
     org = models.ForeignKey(Organization, on_delete=models.CASCADE, related_name="surveys")
     slug = models.SlugField(max_length=40, unique=True, null=True, blank=True)  # public link /s/<slug>/

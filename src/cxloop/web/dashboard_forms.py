@@ -15,12 +15,12 @@ from django import forms
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from cxloop.analytics import dashboard, explore
+from cxloop.analytics import dashboard, explore, metrics_service
 from cxloop.customers.models import Tier
 from cxloop.orgs.models import Organization
 from cxloop.surveys.models import Channel, Survey
 
-MAX_DAYS = 5 * 366  # the longest range a page computes
+MAX_DAYS = metrics_service.MAX_RANGE_DAYS  # the longest range a page computes
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 INTERVALS = [("month", _("Month")), ("week", _("Week"))]
 COMMON = ("from", "to", "touchpoint", "channel", "language", "tier", "attr", "value", "segment")
