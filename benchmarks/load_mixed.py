@@ -115,7 +115,7 @@ def _pct(values: list[float], q: float) -> float:
 
 def _cpu_seconds(roots: list[int], comm_prefix: str = "") -> float:
     """User + system CPU seconds of these processes and all their descendants (and of every process whose name
-    starts with ``comm_prefix``), from /proc (Linux)."""
+    starts with ``comm_prefix``), those of their children that have ended included, from /proc (Linux)."""
     stats: dict[int, tuple[int, str, float]] = {}
     tick = os.sysconf("SC_CLK_TCK")
     for entry in os.listdir("/proc"):
@@ -127,7 +127,9 @@ def _cpu_seconds(roots: list[int], comm_prefix: str = "") -> float:
             continue
         comm = raw[raw.index("(") + 1:raw.rindex(")")]
         fields = raw[raw.rindex(")") + 2:].split()
-        stats[int(entry)] = (int(fields[1]), comm, (int(fields[11]) + int(fields[12])) / tick)
+        # utime + stime, and cutime + cstime: the CPU of children already reaped (PostgreSQL starts a backend per
+        # connection, and the server's connections end with each request)
+        stats[int(entry)] = (int(fields[1]), comm, sum(int(v) for v in fields[11:15]) / tick)
     chosen = {pid for pid, (_p, comm, _c) in stats.items() if comm_prefix and comm.startswith(comm_prefix)}
     frontier = [pid for pid in roots if pid in stats]
     while frontier:

@@ -373,3 +373,17 @@ def test_a_five_year_range_is_still_read(seeded: dict[str, Any], tenant_a: Any, 
                  "&q=comment&from=1900-01-01&to=1904-12-30", "/api/v1/events?since=2026-01-01T00:00:00Z"):
         response = api_client.call("GET", path, key)
         assert response.status_code == 200, (path, response.content)
+
+
+def test_true_or_false_is_not_a_number(tenant_a: Any, api_client: Any) -> None:
+    """Found by the longer fuzz run: ``PUT /accounts/health-settings {"threshold": false}`` was stored as 0 (pydantic
+    reads true/false as 1/0 in a number field). Every input shape of the API refuses it, naming the field."""
+    key = tenant_a.keys["owner"]
+    before = api_client.call("GET", "/api/v1/accounts/health-settings", key).json()
+    for body in ({"threshold": False}, {"drop_points": True}):
+        response = api_client.call("PUT", "/api/v1/accounts/health-settings", key, body)
+        assert response.status_code == 422, response.content
+        assert response.json()["field"] == next(iter(body)), response.json()
+    assert api_client.call("GET", "/api/v1/accounts/health-settings", key).json() == before
+    response = api_client.call("PUT", "/api/v1/accounts/health-settings", key, {"threshold": 45})
+    assert response.status_code == 200 and response.json()["threshold"] == 45.0

@@ -38,7 +38,7 @@ from cxloop.core.text import phrases as text_phrases
 from cxloop.core.text import pii
 from cxloop.core.text import themes as text_themes
 from cxloop.orgs.models import Organization
-from cxloop.surveys.models import Answer, Survey
+from cxloop.surveys.models import Survey
 from cxloop.texts import services as texts
 from cxloop.texts.models import CommentAnalysis, ThemeHit
 
@@ -189,9 +189,9 @@ def _measures(surveys: Sequence[Survey]) -> dict[str, _Measure]:
 def _score_counts(hits: QuerySet[ThemeHit], measure: _Measure) -> dict[str, dict[int, int]]:
     """{theme: {score: commenters}} of the measure's question."""
     out: dict[str, dict[int, int]] = {}
-    answers = Answer.objects.filter(question_key=measure.question, number__isnull=False,
-                                    response__survey_id__in=measure.survey_ids)
-    rows = (hits.filter(response__in=answers.values("response_id"))
+    # The hits in the window, joined to their response's answer to the measure's question: bounded by the window
+    # (a subquery of every answer of the surveys made this read grow with the surveys' whole history).
+    rows = (hits.filter(survey_id__in=measure.survey_ids)
             .filter(response__answers__question_key=measure.question,
                     response__answers__number__isnull=False)
             .values("theme", score=F("response__answers__number")).annotate(n=Count("pk")).order_by())

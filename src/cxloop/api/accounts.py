@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
-from cxloop.api.schemas import Id
+from cxloop.api.schemas import Id, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import account_health as core
 from cxloop.core import metrics

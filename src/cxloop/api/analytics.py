@@ -7,10 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from cxloop.analytics import metrics_service, reads
-from cxloop.api.schemas import Day, Id
+from cxloop.api.schemas import Day, Id, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core.text import pii
 from cxloop.surveys import queries

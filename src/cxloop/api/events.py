@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
-from cxloop.api.schemas import Moment
+from cxloop.api.schemas import Moment, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import ingest, queries
 from cxloop.core import events as core

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.http import FileResponse, HttpRequest, StreamingHttpResponse
 from django.urls import reverse
-from ninja import Query, Router, Schema, Status
+from ninja import Query, Router, Status
 
-from cxloop.api.schemas import Moment
+from cxloop.api.schemas import Moment, Schema
 from cxloop.api.surveys import caller
 from cxloop.exports import services
 from cxloop.exports.models import ExportJob

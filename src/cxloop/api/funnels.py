@@ -12,9 +12,9 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
-from cxloop.api.schemas import Day, Id
+from cxloop.api.schemas import Day, Id, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import funnels
 from cxloop.behaviour.models import Funnel

@@ -13,10 +13,10 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest, HttpResponse
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
 from cxloop.analytics.metrics_service import local_today
-from cxloop.api.schemas import Id
+from cxloop.api.schemas import Id, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.api.ux import comparison_out, estimate_out
 from cxloop.core import governance

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Router, Status
 
-from cxloop.api.schemas import Id
+from cxloop.api.schemas import Id, Schema
 from cxloop.api.surveys import caller
 from cxloop.cases import services as cases
 from cxloop.cases.models import AlertRule, Case, CaseEvent

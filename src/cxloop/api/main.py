@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse
-from ninja import Field, NinjaAPI, Router, Schema, Status
+from ninja import Field, NinjaAPI, Router, Status
 from ninja.errors import AuthenticationError, HttpError, ValidationError
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.parser import Parser
@@ -40,6 +40,7 @@ from cxloop.api.schemas import (
     MemberOut,
     MemberPatch,
     OrgOut,
+    Schema,
     TeamIn,
     TeamOut,
     TeamPatch,

@@ -8,9 +8,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Router
 
 from cxloop.api.auth import actor
+from cxloop.api.schemas import Schema
 from cxloop.api.surveys import ERRORS
 from cxloop.customers.models import Contact
 from cxloop.orgs.access import MANAGE, Actor, one_or_404

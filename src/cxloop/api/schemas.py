@@ -5,12 +5,47 @@ from __future__ import annotations
 import re
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from types import UnionType
+from typing import Annotated, Any, Union, get_args, get_origin
 
-from ninja import Field, Schema
-from pydantic import AfterValidator, BeforeValidator
+from ninja import Field
+from ninja import Schema as NinjaSchema
+from pydantic import AfterValidator, BeforeValidator, ValidationInfo, field_validator
 
 from cxloop.core.moments import as_utc, check_day
+
+
+def _numeric(annotation: Any) -> bool:
+    """Whether a field's type is a number (int, float or Decimal, optional or annotated) and not also a bool."""
+    if annotation in (int, float, Decimal):
+        return True
+    origin = get_origin(annotation)
+    if origin is Annotated:
+        return _numeric(get_args(annotation)[0])
+    if origin in (Union, UnionType):
+        members = get_args(annotation)
+        return bool not in members and any(_numeric(m) for m in members)
+    return False
+
+
+_NUMERIC: dict[type, frozenset[str]] = {}
+
+
+class Schema(NinjaSchema):
+    """ninja's Schema for every shape of this API, except that ``true``/``false`` is not a number: pydantic reads
+    ``true`` as 1 in a number field, so ``{"threshold": false}`` was accepted as 0 (found by the fuzzer)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_bool_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        if isinstance(value, bool):
+            numeric = _NUMERIC.get(cls)
+            if numeric is None:
+                numeric = _NUMERIC[cls] = frozenset(n for n, f in cls.model_fields.items() if _numeric(f.annotation))
+            if info.field_name in numeric:
+                raise ValueError("must be a number, not true or false")
+        return value
+
 
 MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]

@@ -12,10 +12,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from cxloop.analytics import metrics_service
-from cxloop.api.schemas import MAX_ID, Day, Id
+from cxloop.api.schemas import MAX_ID, Day, Id, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.core import segments as core

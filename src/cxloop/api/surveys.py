@@ -9,10 +9,10 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from cxloop.api.auth import actor
-from cxloop.api.schemas import Moment
+from cxloop.api.schemas import Moment, Schema
 from cxloop.core import survey_spec
 from cxloop.orgs.access import ANALYSE, WORK, Actor
 from cxloop.orgs.models import ApiKey, User

@@ -10,10 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema, Status
+from ninja import Field, Query, Router, Status
 
 from cxloop.analytics import dashboard, metrics_service, themes
-from cxloop.api.schemas import Day, Id
+from cxloop.api.schemas import Day, Id, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.core import metrics
 from cxloop.orgs.access import MANAGE

@@ -22,10 +22,10 @@ from datetime import date
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router
 
 from cxloop.analytics import metrics_service
-from cxloop.api.schemas import Day, Id
+from cxloop.api.schemas import Day, Id, Schema
 from cxloop.api.surveys import ERRORS, caller
 from cxloop.behaviour import loyalty as loyalty_service
 from cxloop.behaviour import retention as retention_service

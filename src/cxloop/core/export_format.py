@@ -252,13 +252,12 @@ def read_csv_trailer(last_line: str) -> int | None:
     return None
 
 
-class CsvEncoder:
-    """CSV text, RFC 4180 (comma, CRLF, quotes where needed), encoded to UTF-8 chunk by chunk."""
+class CsvBuffer:
+    """Rows written as CSV text, RFC 4180 (comma, CRLF, quotes where needed), taken as UTF-8 bytes chunk by chunk;
+    ``start`` writes the BOM (when asked) and the header rows."""
 
-    def __init__(self, layout: Layout, *, bom: bool = False, trailer: bool = True) -> None:
-        self.shaper = RowShaper(layout)
+    def __init__(self, *, bom: bool = False) -> None:
         self.bom = bom
-        self.trailer = trailer
         self.rows = 0
         self._buffer = io.StringIO()
         self._writer = csv.writer(self._buffer)
@@ -269,11 +268,26 @@ class CsvEncoder:
         self._buffer.truncate()
         return data
 
+    def header_rows(self) -> list[list[Any]]:
+        raise NotImplementedError
+
     def start(self) -> bytes:
         if self.bom:
             self._buffer.write(BOM)
-        self._writer.writerow(self.shaper.header())
+        self._writer.writerows(self.header_rows())
         return self._take()
+
+
+class CsvEncoder(CsvBuffer):
+    """cxloop's CSV export: one header row, one row per response, the trailer line."""
+
+    def __init__(self, layout: Layout, *, bom: bool = False, trailer: bool = True) -> None:
+        super().__init__(bom=bom)
+        self.shaper = RowShaper(layout)
+        self.trailer = trailer
+
+    def header_rows(self) -> list[list[Any]]:
+        return [list(self.shaper.header())]
 
     def chunk(self, records: Iterable[Record]) -> bytes:
         row = self.shaper.row

@@ -16,19 +16,11 @@ from typing import Any
 
 from cxloop.core.interop import ImportedResponse, ImportedResponses, ImportedSurvey, InteropError
 from cxloop.core.interop._responses import AnswerReader
-from cxloop.core.interop._text import check_size, language
+from cxloop.core.interop._text import check_size, language, value_text
 
 _ID_NAMES = ("id", "_id", "responseId", "response_id")
 _TIME_NAMES = ("submitted_at", "submittedAt", "createdAt", "created_at", "date")
 _OWN = frozenset({*_ID_NAMES, *_TIME_NAMES, "locale", "HappendAt", "postId", "surveyId"})
-
-
-def _value_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _load(data: bytes) -> list[Any]:
@@ -66,7 +58,7 @@ class _Reader(AnswerReader):
                     continue
                 hit = True
                 if point is not None and not isinstance(point, dict | list):
-                    self.put(answers, item, f"{name}.{row}", _value_str(point))
+                    self.put(answers, item, f"{name}.{row}", value_text(point))
             return hit or target is not None
         if target is None:
             return False
@@ -74,15 +66,15 @@ class _Reader(AnswerReader):
             key = target.partition(".")[0]
             codes = self.survey.codes.get(key, {})
             for one in value:
-                option = codes.get(_value_str(one)) if not isinstance(one, dict | list) else None
+                option = codes.get(value_text(one)) if not isinstance(one, dict | list) else None
                 if option is None:
-                    self.bad_values[(name, _value_str(one)[:40], f"not a choice of '{key}'")] += 1
+                    self.bad_values[(name, value_text(one)[:40], f"not a choice of '{key}'")] += 1
                 else:
                     self.put(answers, f"{key}.{option}", name, "1")
             return True
         if value is None or (isinstance(value, str) and not value.strip()):
             return True
-        self.put(answers, target, name, _value_str(value))
+        self.put(answers, target, name, value_text(value))
         return True
 
     def read(self, data: bytes) -> ImportedResponses:
@@ -94,7 +86,7 @@ class _Reader(AnswerReader):
             if not isinstance(result, dict):
                 self.note(f"result #{number}", "not a JSON object of answers: not imported")
                 continue
-            source_id = next((_value_str(result[n]) for n in _ID_NAMES if result.get(n) not in (None, "")), "")
+            source_id = next((value_text(result[n]) for n in _ID_NAMES if result.get(n) not in (None, "")), "")
             if not source_id:
                 source_id = f"#{number}"
                 positional += 1

@@ -47,6 +47,15 @@ def ordered(languages: Iterable[str]) -> list[str]:
     return [lang for lang in LANGUAGES if lang in found]
 
 
+def value_text(value: object) -> str:
+    """A SurveyJS value as the text its choices and rows are keyed by (``true``, ``3`` for 3.0)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
 def first_text(text: Text, prefer: str) -> str:
     if text.get(prefer):
         return text[prefer]

@@ -19,15 +19,13 @@ scripts, dashboards or agencies read Qualtrics files. Pure Python; ``cxloop.expo
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from cxloop.core.export_format import BOM, Record, neutralise, number
+from cxloop.core.export_format import CsvBuffer, Record, neutralise, number
 from cxloop.core.metrics import NpsCounts
 from cxloop.core.survey_model import Question, SurveySpec, Text
 
@@ -111,17 +109,14 @@ def _cell(value: Any) -> Any:
     return neutralise(value) if isinstance(value, str) else value
 
 
-class QualtricsCsvEncoder:
+class QualtricsCsvEncoder(CsvBuffer):
     """``start()`` the three header rows, ``chunk(records)`` their rows, ``finish()`` nothing (no trailer)."""
 
     def __init__(self, spec: SurveySpec, columns: list[Column], *, language: str, bom: bool = False) -> None:
+        super().__init__(bom=bom)
         self.columns = columns
         self.language = language
         self.default = spec.default_language
-        self.bom = bom
-        self.rows = 0
-        self._buffer = io.StringIO()
-        self._writer = csv.writer(self._buffer)
         self._at = {c.key: i for i, c in enumerate(columns) if c.kind in ("answer", "specify")}
         self._group = {c.question.key: i for i, c in enumerate(columns) if c.kind == "nps_group" and c.question}
         self._embedded = {c.key: i for i, c in enumerate(columns) if c.kind == "embedded"}
@@ -129,21 +124,14 @@ class QualtricsCsvEncoder:
                                           for o in c.question.options}
                          for c in columns if c.question is not None and c.question.options}
 
-    def _take(self) -> bytes:
-        data = self._buffer.getvalue().encode("utf-8")
-        self._buffer.seek(0)
-        self._buffer.truncate()
-        return data
-
-    def start(self) -> bytes:
-        if self.bom:
-            self._buffer.write(BOM)
-        self._writer.writerow([_cell(name) for name, _, _ in FIXED] + [_cell(c.name) for c in self.columns])
-        self._writer.writerow([_cell(text) for _, text, _ in FIXED] + [_cell(c.text) for c in self.columns])
-        self._writer.writerow([json.dumps(i, separators=(",", ":")) for _, _, i in FIXED]
-                              + [json.dumps({"ImportId": c.key or f"{c.name}"}, ensure_ascii=False,
-                                            separators=(",", ":")) for c in self.columns])
-        return self._take()
+    def header_rows(self) -> list[list[Any]]:
+        return [
+            [_cell(name) for name, _, _ in FIXED] + [_cell(c.name) for c in self.columns],
+            [_cell(text) for _, text, _ in FIXED] + [_cell(c.text) for c in self.columns],
+            [json.dumps(i, separators=(",", ":")) for _, _, i in FIXED]
+            + [json.dumps({"ImportId": c.key or c.name}, ensure_ascii=False, separators=(",", ":"))
+               for c in self.columns],
+        ]
 
     def row(self, record: Record) -> list[Any]:
         complete = record.status == "complete"

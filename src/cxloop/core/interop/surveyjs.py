@@ -50,6 +50,7 @@ from cxloop.core.interop._text import (
     make_option_key,
     ordered,
     plain,
+    value_text,
 )
 from cxloop.core.survey_model import (
     CHOICE_TYPES,
@@ -131,14 +132,6 @@ class _Q:
     codes: dict[str, str] = field(default_factory=dict)  # SurveyJS value -> option key
     items: dict[str, str] = field(default_factory=dict)  # SurveyJS row value -> item key
     scale: tuple[int, int] | None = None
-
-
-def _value_str(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def _load(data: bytes) -> dict[str, Any]:
@@ -551,7 +544,7 @@ class _Reader:
                 value = value[0]
             else:
                 raise ExprError(f"a list {value!r} is compared where one value is needed")
-        key = q.codes.get(_value_str(value))
+        key = q.codes.get(value_text(value))
         if key is None:
             raise ExprError(f"{value!r} is not a choice of '{name}'")
         return key
@@ -696,13 +689,13 @@ class _Reader:
             if isinstance(choice, dict):
                 value, text_raw = choice.get("value"), choice.get("text")
                 if choice.get("visibleIf") or choice.get("enableIf"):
-                    self.note(where, f"the condition on choice {_value_str(value)!r} was not imported")
+                    self.note(where, f"the condition on choice {value_text(value)!r} was not imported")
             else:
                 value = choice
-            if value is None or isinstance(value, dict | list) or not _value_str(value).strip():
+            if value is None or isinstance(value, dict | list) or not value_text(value).strip():
                 self.note(where, f"choice {i + 1} has no usable value: not imported")
                 continue
-            sval = _value_str(value)
+            sval = value_text(value)
             if sval in info.codes:
                 self.note(where, f"choice {sval!r} is listed twice: the second is left out")
                 continue
@@ -785,7 +778,7 @@ class _Reader:
                 try:
                     number = self.number(value)
                 except ExprError:
-                    self.note(where, f"a rating whose values are not numbers ({_value_str(value)!r}): not imported")
+                    self.note(where, f"a rating whose values are not numbers ({value_text(value)!r}): not imported")
                     return False
                 if not float(number).is_integer():
                     self.note(where, f"a rating with the value {number}: not imported (whole numbers only)")
@@ -852,10 +845,10 @@ class _Reader:
         cols: list[tuple[str, Any]] = []
         for col in raw_cols:
             value, text_raw = (col.get("value"), col.get("text")) if isinstance(col, dict) else (col, None)
-            if value is None or isinstance(value, dict | list) or not _value_str(value).strip():
+            if value is None or isinstance(value, dict | list) or not value_text(value).strip():
                 self.note(where, f"a column without a usable value ({value!r}) was not imported")
                 continue
-            cols.append((_value_str(value), text_raw))
+            cols.append((value_text(value), text_raw))
         numbers: list[int] = []
         for value, _ in cols:
             try:
@@ -891,10 +884,10 @@ class _Reader:
         used: set[str] = set()
         for i, row in enumerate(raw_rows):
             value, text_raw = (row.get("value"), row.get("text")) if isinstance(row, dict) else (row, None)
-            if value is None or isinstance(value, dict | list) or not _value_str(value).strip():
+            if value is None or isinstance(value, dict | list) or not value_text(value).strip():
                 self.note(where, f"a row without a usable value ({value!r}) was not imported")
                 continue
-            sval = _value_str(value)
+            sval = value_text(value)
             if sval in info.items:
                 continue
             if len(items) >= MAX_ITEMS:
@@ -932,8 +925,8 @@ class _Reader:
     def boolean(self, el: dict[str, Any], q: dict[str, Any], info: _Q, where: str) -> bool:
         custom = self.custom_type(el, where, ("consent",))
         q["type"] = custom or "yes_no"
-        true_value = _value_str(el.get("valueTrue", True))
-        false_value = _value_str(el.get("valueFalse", False))
+        true_value = value_text(el.get("valueTrue", True))
+        false_value = value_text(el.get("valueFalse", False))
         info.codes = {true_value: YES, false_value: NO, "true": YES, "false": NO}
         if not custom:
             label_true = self.text(el.get("labelTrue"), f"{where} labelTrue", pipes=info.page)
@@ -953,7 +946,7 @@ def _lit(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, int | float):
-        return _value_str(value)
+        return value_text(value)
     escaped = str(value).replace("\\", "\\\\").replace("'", "\\'")
     return f"'{escaped}'"
 
