@@ -190,6 +190,7 @@ def fuzz_stateful(app: Any, key: str, org: str, owner_key_pk: int, tally: Tally)
                 case.path_parameters["org"] = org  # no link produces it: a generated slug only ever meets 404
             if case.query and "org" in case.query:
                 case.query["org"] = org
+            _as_http_sends(case)
 
         def get_call_kwargs(self, case: Any) -> dict[str, Any]:
             return {"headers": headers}
@@ -211,6 +212,16 @@ def fuzz_stateful(app: Any, key: str, org: str, owner_key_pk: int, tally: Tally)
     return links
 
 
+def _as_http_sends(case: Any) -> None:
+    """A query parameter generated as an object goes as an HTTP client sends it (``requests``, and the ``curl`` line
+    schemathesis reports): one parameter per key, ``?q=a&q=b``. Over WSGI, werkzeug would send the object's Python
+    text as ONE string (``?q={'a': …}``), a valid string the API rightly accepts — which the negative-data check
+    then reported as a schema-violating request accepted."""
+    for name, value in list((case.query or {}).items()):
+        if isinstance(value, dict):
+            case.query[name] = list(value)
+
+
 def _runner(operation: Any, strategy: Any, checks: list[Any], headers: dict[str, str], owner_key_pk: int,
             tally: Tally) -> Any:
     from cxloop.orgs.models import ApiKey
@@ -221,6 +232,7 @@ def _runner(operation: Any, strategy: Any, checks: list[Any], headers: dict[str,
     def run(case: Any) -> None:
         # A generated id may hit the key in use (DELETE /api-keys/{id}): keep it valid for the next case.
         ApiKey.objects.filter(pk=owner_key_pk).update(revoked_at=None)
+        _as_http_sends(case)
         response = case.call(headers=headers)
         error: BaseException | None = None
         try:

@@ -14,13 +14,13 @@ from ninja import Router, Status
 
 from cxloop.api.schemas import Id, Schema
 from cxloop.api.surveys import caller
+from cxloop.cases import queries as case_queries
 from cxloop.cases import services as cases
 from cxloop.cases.models import AlertRule, Case, CaseEvent
 from cxloop.notify import services as notify
 from cxloop.notify.models import Delivery, Endpoint
 from cxloop.orgs.access import MANAGE, READ, WORK, Actor, NotFound, one_or_404
 from cxloop.orgs.models import Team, User
-from cxloop.surveys.models import listed_survey
 
 router = Router(tags=["closed loop"])
 ERRORS: dict[int | tuple[int, ...], Any] = {(400, 401, 403, 404, 409, 422): dict[str, Any]}
@@ -188,10 +188,10 @@ def delete_rule(request: HttpRequest, rule_id: int, org: str | None = None) -> A
 
 
 def _case(a: Actor, number: int) -> Case:
-    case = (Case.objects.filter(org=a.org, number=number)
-            .select_related("org", "team", "assignee", "contact", "survey", "rule", "root_cause").first())
+    case = case_queries.with_relations(Case.objects.filter(org=a.org, number=number)).first()
     if case is None:
         raise NotFound(f"Case {number} not found.")
+    case.org = a.org
     return case
 
 
@@ -205,8 +205,7 @@ def list_cases(request: HttpRequest, status: str | None = None, team: Id | None 
                assignee: str | None = None, limit: int = 50, org: str | None = None) -> Any:
     a = caller(request, org)
     a.require(READ)
-    qs = Case.objects.filter(org=a.org).select_related("team", "assignee", "contact", "survey", "rule", "root_cause") \
-        .defer(*listed_survey()).order_by("-opened_at", "-pk")
+    qs = case_queries.with_relations(Case.objects.filter(org=a.org)).order_by("-opened_at", "-pk")
     if status:
         qs = qs.filter(status=status)
     if team is not None:

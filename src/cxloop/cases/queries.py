@@ -19,7 +19,7 @@ from cxloop.core import case_flow, sla
 from cxloop.notify.models import Delivery, DeliveryAttempt, Endpoint
 from cxloop.orgs.access import NotFound, one_or_404
 from cxloop.orgs.models import Membership, Organization, Role, Team, User
-from cxloop.surveys.models import Answer, Response, listed_survey
+from cxloop.surveys.models import Answer, Response, Survey, listed_survey
 
 OPEN = tuple(case_flow.OPEN_STATUSES)
 VIEWS = ("mine", "team", "all")
@@ -57,10 +57,18 @@ def user_team_ids(org: Organization, user: User | None) -> list[int]:
     return sorted(ids)
 
 
+def with_relations(qs: QuerySet[Case]) -> QuerySet[Case]:
+    """Cases with what their pages and payloads show: team and assignee joined; contact, account, survey (without
+    its definitions), rule and root cause fetched in one query each. PostgreSQL took ~40 ms to plan the seven-way
+    outer join ``select_related`` made of them, for a query that ran in 1 ms."""
+    return qs.select_related("team", "assignee").prefetch_related(
+        "contact", "account", Prefetch("survey", queryset=Survey.objects.defer("draft", "questions")), "rule",
+        "root_cause")
+
+
 def inbox(org: Organization, filters: InboxFilter | None = None) -> QuerySet[Case]:
     """The organisation's cases, newest first, narrowed by ``filters``."""
-    qs = Case.objects.filter(org=org).select_related("team", "assignee", "contact", "account", "survey") \
-        .defer(*listed_survey()).order_by("-opened_at", "-pk")
+    qs = with_relations(Case.objects.filter(org=org)).order_by("-opened_at", "-pk")
     if filters is None:
         return qs
     f = filters
