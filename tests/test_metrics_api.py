@@ -260,6 +260,30 @@ def test_comment_search(data: Data, tenant_a: Any, api_client: Any) -> None:
     assert missing.status_code == 422 and missing.json()["field"] == "q"
 
 
+@pytest.mark.postgres_only
+def test_comment_search_uses_the_trigram_index_on_postgresql(data: Data) -> None:
+    """Migration surveys 0007: without the index every search read the whole answers table (every organisation's),
+    so a search over a fixed window slowed down as any survey grew (benchmarks/load_mixed.py, ``comments_fixed``)."""
+    from django.db import connection
+
+    from cxloop.analytics import reads
+    from cxloop.surveys.models import Answer
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'answer_comment_trgm'")
+        assert "gin_trgm_ops" in cursor.fetchone()[0]
+        # the condition comments_queryset puts on answers, alone; a tiny table: can the index serve it?
+        sql, params = Answer.objects.filter(number__isnull=True, text__icontains="export").values("pk") \
+            .query.sql_with_params()
+        assert 'UPPER("surveys_answer"."text"' in str(reads.comments_queryset(
+            data.survey.org_id, [data.survey.pk], "export", date(2025, 1, 1), date(2025, 12, 31)).query)
+        cursor.execute("SET enable_seqscan = off")
+        cursor.execute("EXPLAIN " + sql, params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+        cursor.execute("RESET enable_seqscan")
+    assert "answer_comment_trgm" in plan, plan
+
+
 def test_the_dashboard_reads_the_same_service(data: Data, tenant_a: Any) -> None:
     from cxloop.analytics import metrics_service
     from cxloop.surveys import dashboard
