@@ -11,14 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import PASSWORD
-from tests.test_browser_dashboards import _shot
+from tests.browserkit import BY_LANGUAGE, assert_fits, fitted_shot, shot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-VIEWS = [("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-         ("en-US", "en", {"width": 390, "height": 844}, "phone")]
 DEFINITION: dict[str, Any] = {
     "title": "Support follow-up", "default_language": "zh-hans", "languages": ["zh-hans", "en"],
     "pages": [{"key": "p1", "questions": [
@@ -69,29 +64,13 @@ def _capture(survey: Any, comment: str) -> Any:
     return Case.objects.get(response_id=rec.response_id)
 
 
-def _no_sideways_scroll(page: Any, viewport: dict[str, int], what: str) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= viewport["width"] + 1, f"{what} is wider than the screen: {width}"
-
-
 def test_inbox_shows_a_new_case_live_and_the_agent_resolves_it(browser: Any, live_server: Any, setup: Any,
                                                                tenant_a: Any, screenshot_dir: Path) -> None:
     from cxloop.cases.models import Case
 
     org = tenant_a.org.slug
-    for locale, lang, viewport, kind in VIEWS:
-        phone = kind == "phone"
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                      device_scale_factor=2 if phone else 1)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", tenant_a.member.email)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_selector("nav.mainnav")
+    for variant, page, problems in signed_in(browser, BY_LANGUAGE, live_server.url, tenant_a.member.email):
+        lang = variant.lang
 
         page.goto(f"{live_server.url}/o/{org}/cases/?view=team&team={tenant_a.team.pk}")
         assert page.locator("html").get_attribute("lang") == lang
@@ -102,9 +81,7 @@ def test_inbox_shows_a_new_case_live_and_the_agent_resolves_it(browser: Any, liv
         assert COMMENTS[lang][:10] in row.inner_text()
         page.wait_for_function(f"document.querySelector('.team-feed').innerText.includes({COMMENTS[lang][:8]!r})",
                                timeout=10_000)  # the team's live feed of responses
-        if phone:
-            _no_sideways_scroll(page, viewport, "the inbox")
-        _shot(page, screenshot_dir, f"cases-inbox-{lang}-{kind}")
+        fitted_shot(page, variant, screenshot_dir, "cases-inbox", "the inbox", docs=True)
 
         page.click(f"#case-new-{case.number} a")
         page.wait_for_selector("#status-form")
@@ -122,19 +99,14 @@ def test_inbox_shows_a_new_case_live_and_the_agent_resolves_it(browser: Any, liv
         assert case.status == "resolved" and case.root_cause is not None and case.root_cause.code == "product_defect"
         assert case.recovered is True
         assert page.locator("#case-root-cause").inner_text() != ""
-        if phone:
-            _no_sideways_scroll(page, viewport, "the case page")
-        _shot(page, screenshot_dir, f"cases-case-{lang}-{kind}")
+        fitted_shot(page, variant, screenshot_dir, "cases-case", "the case page", docs=True)
 
         page.goto(f"{live_server.url}/o/{org}/cases/kpis/")
         page.wait_for_selector(".kpi-table")
         assert "n = " in page.locator("body").inner_text()
-        if phone:
-            _no_sideways_scroll(page, viewport, "the KPI page")
-        _shot(page, screenshot_dir, f"cases-kpis-{lang}-{kind}")
+        fitted_shot(page, variant, screenshot_dir, "cases-kpis", "the KPI page", docs=True)
         assert problems == [], problems
-        context.close()
-    assert Case.objects.filter(org=tenant_a.org, status="resolved").count() == len(VIEWS)
+    assert Case.objects.filter(org=tenant_a.org, status="resolved").count() == len(BY_LANGUAGE)
 
 
 def test_settings_pages_in_the_browser(browser: Any, live_server: Any, setup: Any, tenant_a: Any,
@@ -145,25 +117,13 @@ def test_settings_pages_in_the_browser(browser: Any, live_server: Any, setup: An
                            url="https://93.184.216.34/cgi-bin/webhook/send?key=abc", events=["case.opened"],
                            team=tenant_a.team)
     org = tenant_a.org.slug
-    for locale, lang, viewport, kind in VIEWS:
-        phone = kind == "phone"
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                      device_scale_factor=2 if phone else 1)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", tenant_a.owner.email)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_selector("nav.mainnav")
+    for variant, page, problems in signed_in(browser, BY_LANGUAGE, live_server.url, tenant_a.owner.email):
         for path, name in (("settings/rules/", "rules"), ("settings/channels/", "channels"),
                            ("settings/root-causes/", "root-causes")):
             page.goto(f"{live_server.url}/o/{org}/{path}")
             page.wait_for_selector("nav.tabs a[aria-current=page]")
-            if phone:
-                _no_sideways_scroll(page, viewport, f"the {name} page")
-            if kind == "desktop" or name == "rules":
-                _shot(page, screenshot_dir, f"cases-settings-{name}-{lang}-{kind}")
+            if variant.phone:
+                assert_fits(page, variant, f"the {name} page")
+            if variant.kind == "desktop" or name == "rules":
+                shot(page, screenshot_dir, f"cases-settings-{name}-{variant.name}", docs=True)
         assert problems == [], problems
-        context.close()

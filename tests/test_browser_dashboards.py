@@ -6,21 +6,15 @@ CXLOOP_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import pytest
+from tests.browserkit import EN_DESKTOP, EN_PHONE, ZH_DESKTOP, ZH_HANT_DESKTOP, ZH_PHONE, shot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
-VIEWS = [("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-         ("zh-TW", "zh-hant", {"width": 1280, "height": 900}, "desktop"),
-         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-         ("en-US", "en", {"width": 390, "height": 844}, "phone")]
+VIEWS = (ZH_DESKTOP, ZH_PHONE, ZH_HANT_DESKTOP, EN_DESKTOP, EN_PHONE)
 
 
 @pytest.fixture
@@ -28,25 +22,6 @@ def demo(transactional_db: None) -> Any:
     from cxloop.demo.setup import load
 
     return load(size="small", seed=42)
-
-
-def _shot(page: Any, folder: Path, name: str) -> None:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-    if os.environ.get("CXLOOP_UPDATE_SCREENSHOTS"):
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, DOCS_IMG / path.name)
-
-
-def _sign_in(page: Any, base: str) -> None:
-    from cxloop.demo.setup import DEMO_EMAIL, DEMO_PASSWORD
-
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", DEMO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_selector("nav.mainnav")
 
 
 def _charts(page: Any) -> list[dict[str, Any]]:
@@ -59,19 +34,13 @@ def _charts(page: Any) -> list[dict[str, Any]]:
 
 def test_dashboard_charts_and_filters_in_the_browser(browser: Any, live_server: Any, demo: Any,
                                                       screenshot_dir: Path) -> None:
+    from cxloop.demo.setup import DEMO_EMAIL, DEMO_PASSWORD
     from cxloop.surveys.models import Survey
 
     org = demo.org.slug
     acsi = Survey.objects.get(org=demo.org, kind="acsi")
-    for locale, lang, viewport, kind in VIEWS:
-        phone = kind == "phone"
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                      device_scale_factor=2 if phone else 1)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        _sign_in(page, live_server.url)
+    for variant, page, problems in signed_in(browser, VIEWS, live_server.url, DEMO_EMAIL, DEMO_PASSWORD):
+        lang, kind, phone, screen = variant.lang, variant.kind, variant.phone, variant.viewport["width"]
         assert urlparse(page.url).path == f"/o/{org}/"
         assert page.locator("html").get_attribute("lang") == lang
 
@@ -81,11 +50,11 @@ def test_dashboard_charts_and_filters_in_the_browser(browser: Any, live_server: 
         assert len(charts) == 2, charts
         assert all(c["src"] == "data:image/svg+xml;base64," and c["loaded"] and c["alt"] for c in charts), charts
         assert all(c["current"] == ("narrow" if phone else "wide") for c in charts), charts
-        assert all(c["width"] <= viewport["width"] for c in charts)
+        assert all(c["width"] <= screen for c in charts)
         assert page.locator("table").count() >= 2  # the numbers beside the charts
         width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"], f"page is {width}px wide on a {viewport['width']}px screen"
-        _shot(page, screenshot_dir, f"dashboard-{lang}-{kind}")
+        assert width <= screen, f"page is {width}px wide on a {screen}px screen"
+        shot(page, screenshot_dir, f"dashboard-{lang}-{kind}", docs=True)
 
         # change filters: the URL carries them and the page follows
         page.select_option("select[name=measure]", "csat")
@@ -113,11 +82,10 @@ def test_dashboard_charts_and_filters_in_the_browser(browser: Any, live_server: 
         if kind == "desktop" and lang != "zh-hant":
             page.goto(f"{live_server.url}/o/{org}/surveys/{acsi.pk}/dashboard/")
             assert len(_charts(page)) >= 3
-            _shot(page, screenshot_dir, f"dashboard-survey-{lang}-desktop")
+            shot(page, screenshot_dir, f"dashboard-survey-{lang}-desktop", docs=True)
             page.goto(f"{live_server.url}/o/{org}/surveys/{acsi.pk}/drivers/")
             assert len(_charts(page)) == 1 and page.locator("table tbody tr").count() >= 3
-            _shot(page, screenshot_dir, f"dashboard-drivers-{lang}-desktop")
+            shot(page, screenshot_dir, f"dashboard-drivers-{lang}-desktop", docs=True)
         csp = [p for p in problems if "Content Security Policy" in p or "Refused" in p]
         assert not csp, csp
         assert not [p for p in problems if "error" in p.lower()], problems
-        context.close()

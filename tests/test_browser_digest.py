@@ -10,14 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.test_browser_dashboards import _shot, _sign_in
+from tests.browserkit import EN_DESKTOP, EN_PHONE, ZH_DESKTOP, ZH_HANT_PHONE, ZH_PHONE, assert_fits, shot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-VIEWS = [("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop", "每周摘要"),
-         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone", "每周摘要"),
-         ("zh-TW", "zh-hant", {"width": 390, "height": 844}, "phone", "每週摘要"),
-         ("en-US", "en", {"width": 1280, "height": 900}, "desktop", "Weekly digest"),
-         ("en-US", "en", {"width": 390, "height": 844}, "phone", "Weekly digest")]
+VIEWS = (ZH_DESKTOP, ZH_PHONE, ZH_HANT_PHONE, EN_DESKTOP, EN_PHONE)
+TITLES = {"zh-hans": "每周摘要", "zh-hant": "每週摘要", "en": "Weekly digest"}
 
 
 @pytest.fixture
@@ -30,6 +27,7 @@ def demo(transactional_db: None) -> Any:
 def test_digest_preview_and_the_demo_loop_pages(browser: Any, live_server: Any, demo: Any,
                                                  screenshot_dir: Path) -> None:
     from cxloop.cases.models import Case
+    from cxloop.demo.setup import DEMO_EMAIL, DEMO_PASSWORD
     from cxloop.orgs.models import Team
     from cxloop.surveys.models import Survey
 
@@ -37,41 +35,32 @@ def test_digest_preview_and_the_demo_loop_pages(browser: Any, live_server: Any, 
     team = Team.objects.filter(org=demo.org, pk__in=owning, kind="support").first() \
         or Team.objects.filter(org=demo.org, pk__in=owning).first()
     assert team is not None
-    for locale, lang, viewport, kind, title in VIEWS:
-        phone = kind == "phone"
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                      device_scale_factor=2 if phone else 1)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        _sign_in(page, live_server.url)
+    for variant, page, problems in signed_in(browser, VIEWS, live_server.url, DEMO_EMAIL, DEMO_PASSWORD):
+        lang, kind, title = variant.lang, variant.kind, TITLES[variant.lang]
         page.goto(f"{live_server.url}/o/{demo.org.slug}/settings/teams/{team.pk}/")
-        _shot(page, screenshot_dir, f"team-settings-{lang}-{kind}")
+        shot(page, screenshot_dir, f"team-settings-{lang}-{kind}", docs=True)
         page.click(f"a[href$='/settings/teams/{team.pk}/digest/']")
         page.wait_for_selector("h1")
         assert page.locator("html").get_attribute("lang") == lang
         body = page.locator("body").inner_text()
         assert title in body and team.name in body
         assert "n = " in body and "95%" in body  # every number with its n and interval
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"] + 1, f"the e-mail is wider than the {kind} screen: {width}"
+        assert_fits(page, variant, "the e-mail")
         assert problems == []
-        _shot(page, screenshot_dir, f"digest-{lang}-{kind}")
+        shot(page, screenshot_dir, f"digest-{lang}-{kind}", docs=True)
 
         # The closed loop on the demo: the inbox, the month-18 story in the loop KPIs, one open case.
         page.goto(f"{live_server.url}/o/{demo.org.slug}/cases/?view=all")
         assert page.locator("html").get_attribute("lang") == lang
         rows = page.locator("input[name='case']").count()
         assert rows >= 10, "the demo inbox should list its open and recent cases"
-        _shot(page, screenshot_dir, f"demo-cases-inbox-{lang}-{kind}")
+        shot(page, screenshot_dir, f"demo-cases-inbox-{lang}-{kind}", docs=True)
         page.goto(f"{live_server.url}/o/{demo.org.slug}/cases/kpis/")
-        _shot(page, screenshot_dir, f"demo-cases-kpis-{lang}-{kind}")
+        shot(page, screenshot_dir, f"demo-cases-kpis-{lang}-{kind}", docs=True)
         case = Case.objects.filter(org=demo.org, status="in_progress").order_by("-opened_at").first()
         assert case is not None
         page.goto(f"{live_server.url}/o/{demo.org.slug}/cases/{case.number}/")
         assert f"#{case.number}" in page.locator("h1").inner_text()
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"] + 1, f"the case page is wider than the {kind} screen: {width}"
+        assert_fits(page, variant, "the case page")
         assert problems == []
-        _shot(page, screenshot_dir, f"demo-case-{lang}-{kind}")
-        context.close()
+        shot(page, screenshot_dir, f"demo-case-{lang}-{kind}", docs=True)

@@ -8,15 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import PASSWORD, run_tasks
+from tests.browserkit import BY_LANGUAGE, EN_DESKTOP, opened, sign_in, signed_in
+from tests.conftest import run_tasks
 from tests.test_exports import DEFINITION
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-VIEWS = [("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-         ("en-US", "en", {"width": 390, "height": 844}, "phone")]
 
 
 @pytest.fixture
@@ -39,12 +35,8 @@ def exports(tenant_a: Any, settings: Any, tmp_path: Path) -> dict[str, Any]:
     return {"survey": survey, "done": done, "running": running}
 
 
-def _sign_in(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_selector("nav.mainnav")
+def _error(message: Any) -> str | None:
+    return message.text if message.type == "error" else None
 
 
 def test_export_controls_and_progress_page(browser: Any, live_server: Any, tenant_a: Any, exports: dict[str, Any],
@@ -55,22 +47,19 @@ def test_export_controls_and_progress_page(browser: Any, live_server: Any, tenan
     survey, done, running = exports["survey"], exports["done"], exports["running"]
     done.refresh_from_db()
     assert done.status == "done"
-    for locale, lang, viewport, kind in VIEWS:
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=kind == "phone",
-                                      has_touch=kind == "phone", accept_downloads=True)
-        page = context.new_page()
-        errors: list[str] = []
-        page.on("console", lambda m, errors=errors: errors.append(m.text) if m.type == "error" else None)
-        _sign_in(page, live_server.url, tenant_a.owner.email)
+    # device_scale_factor=1: this test's phone has always been drawn at scale 1
+    for variant, page, errors in signed_in(browser, BY_LANGUAGE, live_server.url, tenant_a.owner.email,
+                                           console=_error, device_scale_factor=1, accept_downloads=True):
+        name, width = variant.name, variant.viewport["width"]
         page.goto(f"{live_server.url}/o/{org}/surveys/{survey.pk}/")
-        assert page.locator("html").get_attribute("lang") == lang
+        assert page.locator("html").get_attribute("lang") == variant.lang
         form = page.locator("form.export-form")
         form.scroll_into_view_if_needed()
         assert form.locator("#export_format").is_visible() and form.locator("#export_bom").is_checked()
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-        form.screenshot(path=str(screenshot_dir / f"export-form-{lang}-{kind}.png"))
-        page.screenshot(path=str(screenshot_dir / f"survey-export-{lang}-{kind}.png"), full_page=True)
-        if kind == "desktop":
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        form.screenshot(path=str(screenshot_dir / f"export-form-{name}.png"))
+        page.screenshot(path=str(screenshot_dir / f"survey-export-{name}.png"), full_page=True)
+        if variant.kind == "desktop":
             with page.expect_download() as download:
                 form.locator("button[type=submit]").click()
             data = Path(download.value.path()).read_bytes()
@@ -79,33 +68,28 @@ def test_export_controls_and_progress_page(browser: Any, live_server: Any, tenan
 
         page.goto(f"{live_server.url}/o/{org}/exports/{running.pk}/")
         assert page.locator("progress.export-progress").get_attribute("value") == "40"
-        assert page.evaluate("document.documentElement.scrollWidth") <= viewport["width"]
-        page.screenshot(path=str(screenshot_dir / f"export-running-{lang}-{kind}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(screenshot_dir / f"export-running-{name}.png"), full_page=True)
         page.goto(f"{live_server.url}/o/{org}/exports/{done.pk}/")
         assert page.locator("a[href$='/download/']").is_visible()
-        page.screenshot(path=str(screenshot_dir / f"export-done-{lang}-{kind}.png"), full_page=True)
+        page.screenshot(path=str(screenshot_dir / f"export-done-{name}.png"), full_page=True)
         assert not [e for e in errors if "Content Security Policy" in e], errors
-        context.close()
 
     # The running export's page updates itself (htmx polling, no inline script) and then offers the file.
-    context = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page = context.new_page()
-    errors: list[str] = []
-    page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-    _sign_in(page, live_server.url, tenant_a.owner.email)
-    page.goto(f"{live_server.url}/o/{org}/exports/{running.pk}/")
-    assert page.locator("a[href$='/download/']").count() == 0
-    from playwright.sync_api import expect
+    with opened(browser, EN_DESKTOP, console=_error, accept_downloads=True) as (page, errors):
+        sign_in(page, live_server.url, tenant_a.owner.email)
+        page.goto(f"{live_server.url}/o/{org}/exports/{running.pk}/")
+        assert page.locator("a[href$='/download/']").count() == 0
+        from playwright.sync_api import expect
 
-    ExportJob.objects.filter(pk=running.pk).update(rows_done=2400)
-    expect(page.locator("progress.export-progress")).to_have_attribute("value", "80", timeout=10_000)
-    ExportJob.objects.filter(pk=running.pk).update(
-        status="done", rows_done=3000, row_count=3000, file_path=done.file_path, file_name="survey-export.csv",
-        size_bytes=done.size_bytes, finished_at=done.finished_at, expires_at=done.expires_at)
-    page.wait_for_selector("a[href$='/download/']", timeout=10_000)
-    assert page.locator("#export-status").get_attribute("hx-trigger") is None  # polling stopped
-    with page.expect_download() as download:
-        page.click("a[href$='/download/']")
-    assert download.value.suggested_filename == "survey-export.csv"
-    assert not [e for e in errors if "Content Security Policy" in e], errors
-    context.close()
+        ExportJob.objects.filter(pk=running.pk).update(rows_done=2400)
+        expect(page.locator("progress.export-progress")).to_have_attribute("value", "80", timeout=10_000)
+        ExportJob.objects.filter(pk=running.pk).update(
+            status="done", rows_done=3000, row_count=3000, file_path=done.file_path, file_name="survey-export.csv",
+            size_bytes=done.size_bytes, finished_at=done.finished_at, expires_at=done.expires_at)
+        page.wait_for_selector("a[href$='/download/']", timeout=10_000)
+        assert page.locator("#export-status").get_attribute("hx-trigger") is None  # polling stopped
+        with page.expect_download() as download:
+            page.click("a[href$='/download/']")
+        assert download.value.suggested_filename == "survey-export.csv"
+        assert not [e for e in errors if "Content Security Policy" in e], errors

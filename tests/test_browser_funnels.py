@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import PASSWORD
+from tests.browserkit import BY_LANGUAGE, ZH_DESKTOP, assert_fits, opened, shot, sign_in, signed_in, tab_to, type_into
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -64,25 +64,6 @@ def _data(org: Any) -> Any:
     return journey
 
 
-def _tab_to(page: Any, selector: str, most: int = 200) -> None:
-    for _ in range(most):
-        if page.evaluate("s => document.activeElement && document.activeElement.matches(s)", selector):
-            return
-        page.keyboard.press("Tab")
-    raise AssertionError(f"Tab never reached {selector}")
-
-
-def _type_into(page: Any, selector: str, text: str) -> None:
-    _tab_to(page, selector)
-    page.keyboard.type(text)
-
-
-def _shot(page: Any, folder: Path, name: str) -> None:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-
-
 def test_make_a_funnel_with_the_keyboard_and_read_it(browser: Any, live_server: Any, tenant_a: Any,
                                                      screenshot_dir: Path) -> None:
     from cxloop.behaviour.models import Funnel
@@ -90,66 +71,43 @@ def test_make_a_funnel_with_the_keyboard_and_read_it(browser: Any, live_server: 
 
     journey = _data(tenant_a.org)
     slug, base = tenant_a.org.slug, live_server.url
-    context = browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    page.goto(f"{base}/accounts/login/")
-    _type_into(page, "#id_username", tenant_a.owner.email)
-    _type_into(page, "#id_password", PASSWORD)
-    page.keyboard.press("Enter")
-    page.wait_for_selector("nav.mainnav")
+    with opened(browser, ZH_DESKTOP) as (page, problems):
+        sign_in(page, base, tenant_a.owner.email, keyboard=True)
 
-    page.goto(f"{base}/o/{slug}/behaviour/funnels/new/")
-    assert page.locator("#event-names option").count() == len(STEPS)
-    _type_into(page, "#id_name_zh_hans", "试用入门漏斗")
-    _type_into(page, "#id_name_en", "Trial onboarding")
-    for i, name in enumerate(STEPS[:4]):
-        _type_into(page, f"#id_step_{i}_event", name)
-    _type_into(page, "#id_step_2_where", "area = onboarding")
-    _shot(page, screenshot_dir, "funnel-edit-zh-hans-desktop")
-    _tab_to(page, "#id_step_3_event")
-    page.keyboard.press("Enter")  # submits the form
-    page.wait_for_selector("#chart-title")
-    funnel = Funnel.objects.get(org=tenant_a.org)
-    assert [s["event"] for s in funnel.steps] == STEPS[:4]
-    assert funnel.steps[2]["where"] == {"area": "onboarding"}
-    assert "试用入门漏斗" in page.locator("h1").inner_text()
-    # more rows without JavaScript: the fifth step
-    page.goto(f"{base}/o/{slug}/behaviour/funnels/{funnel.pk}/edit/")
-    _type_into(page, "#id_step_4_event", STEPS[4])
-    page.keyboard.press("Enter")
-    page.wait_for_selector("#chart-title")
-    funnel.refresh_from_db()
-    assert len(funnel.steps) == 5
-    assert problems == [], problems
-    context.close()
+        page.goto(f"{base}/o/{slug}/behaviour/funnels/new/")
+        assert page.locator("#event-names option").count() == len(STEPS)
+        type_into(page, "#id_name_zh_hans", "试用入门漏斗")
+        type_into(page, "#id_name_en", "Trial onboarding")
+        for i, name in enumerate(STEPS[:4]):
+            type_into(page, f"#id_step_{i}_event", name)
+        type_into(page, "#id_step_2_where", "area = onboarding")
+        shot(page, screenshot_dir, "funnel-edit-zh-hans-desktop")
+        tab_to(page, "#id_step_3_event")
+        page.keyboard.press("Enter")  # submits the form
+        page.wait_for_selector("#chart-title")
+        funnel = Funnel.objects.get(org=tenant_a.org)
+        assert [s["event"] for s in funnel.steps] == STEPS[:4]
+        assert funnel.steps[2]["where"] == {"area": "onboarding"}
+        assert "试用入门漏斗" in page.locator("h1").inner_text()
+        # more rows without JavaScript: the fifth step
+        page.goto(f"{base}/o/{slug}/behaviour/funnels/{funnel.pk}/edit/")
+        type_into(page, "#id_step_4_event", STEPS[4])
+        page.keyboard.press("Enter")
+        page.wait_for_selector("#chart-title")
+        funnel.refresh_from_db()
+        assert len(funnel.steps) == 5
+        assert problems == [], problems
 
     segment = Segment.objects.get(org=tenant_a.org)
-    for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-                                         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-                                         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-                                         ("en-US", "en", {"width": 390, "height": 844}, "phone")):
-        phone = kind == "phone"
-        ctx = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-        p = ctx.new_page()
-        errors: list[str] = []
-        p.on("console", lambda m, e=errors: e.append(m.text) if m.type in ("error", "warning") else None)
-        p.goto(f"{base}/accounts/login/")
-        p.fill("#id_username", tenant_a.owner.email)
-        p.fill("#id_password", PASSWORD)
-        p.click("button[type=submit].btn-primary")
-        p.wait_for_selector("nav.mainnav")
+    for variant, p, errors in signed_in(browser, BY_LANGUAGE, base, tenant_a.owner.email):
+        lang = variant.lang
         for page_name, url in (("funnel", f"/o/{slug}/behaviour/funnels/{funnel.pk}/?segment={segment.pk}"),
                                ("funnels", f"/o/{slug}/behaviour/funnels/"),
                                ("journey-band", f"/o/{slug}/journeys/{journey.pk}/")):
             p.goto(base + url)
             assert p.locator("html").get_attribute("lang") == lang
-            _shot(p, screenshot_dir, f"{page_name}-{lang}-{kind}")
-            width = p.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"] + 1, f"{page_name} {lang} {kind}: scrolls sideways ({width}px)"
+            shot(p, screenshot_dir, f"{page_name}-{variant.name}")
+            assert_fits(p, variant, page_name)
             if page_name == "funnel":
                 assert p.locator("#groups-title").count() == 1
                 assert p.locator(".dash-chart img").evaluate("i => i.complete && i.naturalWidth > 0")
@@ -157,4 +115,3 @@ def test_make_a_funnel_with_the_keyboard_and_read_it(browser: Any, live_server: 
             if page_name == "journey-band":
                 assert p.locator("#band-title").count() == 1
         assert errors == [], errors
-        ctx.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.test_browser_ux import _login, _shot
+from tests.browserkit import VARIANTS, assert_fits, shot, signed_in
 from tests.test_govern_pages import governed
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -27,24 +27,13 @@ def test_governance_pages_in_two_languages_on_desktop_and_phone(browser: Any, li
              ("stories", "stories/"), ("committee-edit", "committee/edit/"), ("meeting", f"meetings/{meeting.pk}/"),
              ("meeting-edit", f"meetings/{meeting.pk}/edit/"), ("plans", "plans/"),
              ("plan-edit", f"plans/{data['worked'].pk}/edit/"))
-    for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-                                         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-                                         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-                                         ("en-US", "en", {"width": 390, "height": 844}, "phone")):
-        phone = kind == "phone"
-        ctx = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-        page = ctx.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        _login(page, base, tenant_a.owner.email)
+    for variant, page, problems in signed_in(browser, VARIANTS, base, tenant_a.owner.email):
+        lang = variant.lang
         for name, path in pages:
             page.goto(f"{base}/o/{slug}/governance/{path}")
             assert page.locator("html").get_attribute("lang") == lang
             assert page.locator("nav.tabs a[aria-current=page]").count() == 1
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"] + 1, f"{name} {lang} {kind}: the page scrolls sideways ({width}px)"
+            assert_fits(page, variant, name)
             if name == "committee":
                 assert page.locator("tr.gv-current").count() == 1
             if name == "kpis":
@@ -52,6 +41,5 @@ def test_governance_pages_in_two_languages_on_desktop_and_phone(browser: Any, li
                 assert page.locator(".gv-winner").count() >= 2
             if name == "plan":
                 assert page.locator(".gv-effect.gv-verdict-improved").count() == 1
-            _shot(page, screenshot_dir, f"governance-{name}-{lang}-{kind}")
+            shot(page, screenshot_dir, f"governance-{name}-{variant.name}")
         assert problems == [], problems
-        ctx.close()

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.test_browser_ux import _login, _shot
+from tests.browserkit import VARIANTS, assert_fits, shot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DATA = Path(__file__).resolve().parent / "data"
@@ -22,41 +22,28 @@ def test_import_with_preview_in_two_languages_on_desktop_and_phone(browser: Any,
     expected = services.preview(kind="lss", data=(DATA / "limesurvey_v6.lss").read_bytes(),
                                 responses=(DATA / "limesurvey_responses.csv").read_bytes())
     base, slug = live_server.url, tenant_a.org.slug
-    for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-                                         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-                                         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-                                         ("en-US", "en", {"width": 390, "height": 844}, "phone")):
-        phone = kind == "phone"
-        ctx = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-        page = ctx.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        _login(page, base, tenant_a.owner.email)
+    for variant, page, problems in signed_in(browser, VARIANTS, base, tenant_a.owner.email):
+        lang = variant.lang
         page.goto(f"{base}/o/{slug}/surveys/")
         page.click(f"a[href='/o/{slug}/imports/new/']")
         assert page.locator("html").get_attribute("lang") == lang
         page.select_option("#id_kind", "lss")
         page.set_input_files("#id_file", str(DATA / "limesurvey_v6.lss"))
         page.set_input_files("#id_responses", str(DATA / "limesurvey_responses.csv"))
-        _shot(page, screenshot_dir, f"import-form-{lang}-{kind}")
+        shot(page, screenshot_dir, f"import-form-{variant.name}")
         page.click("form[enctype] button[type=submit]")
         page.wait_for_selector("#preview-title")
         assert page.locator("input[name=token]").count() == 1
         assert page.locator("#notes-title + div table tbody tr").count() == len(expected.notes) == 14
         assert page.get_by_text("Q99").count() >= 1
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"] + 1, f"preview {lang} {kind}: the page scrolls sideways ({width}px)"
-        _shot(page, screenshot_dir, f"import-preview-{lang}-{kind}")
+        assert_fits(page, variant, "the preview")
+        shot(page, screenshot_dir, f"import-preview-{variant.name}")
         page.click("input[name=token] + button")
         page.wait_for_selector("#notes-title")
         record = SurveyImport.objects.filter(org=tenant_a.org).order_by("-pk").first()
         assert record is not None and page.url.endswith(f"/imports/{record.pk}/")
         assert record.responses_stored == 3
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"] + 1, f"import {lang} {kind}: the page scrolls sideways ({width}px)"
-        _shot(page, screenshot_dir, f"import-done-{lang}-{kind}")
+        assert_fits(page, variant, "the import")
+        shot(page, screenshot_dir, f"import-done-{variant.name}")
         assert problems == [], problems
-        ctx.close()
     assert SurveyImport.objects.filter(org=tenant_a.org).count() == 4

@@ -13,9 +13,7 @@ from typing import Any
 
 import pytest
 from django.utils import timezone
-from tests.conftest import PASSWORD
-from tests.test_browser_cases import VIEWS, _no_sideways_scroll
-from tests.test_browser_dashboards import _shot
+from tests.browserkit import BY_LANGUAGE, EN_PHONE, ZH_DESKTOP, ZH_PHONE, fitted_shot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 DEFINITION: dict[str, Any] = {
@@ -90,19 +88,8 @@ def test_persona_library_and_one_persona(browser: Any, live_server: Any, library
     from cxloop.segments.models import PersonaComment
 
     org = tenant_a.org.slug
-    for locale, lang, viewport, kind in VIEWS:
-        phone = kind == "phone"
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                      device_scale_factor=2 if phone else 1)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", tenant_a.member.email)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_selector("nav.mainnav")
+    for variant, page, problems in signed_in(browser, BY_LANGUAGE, live_server.url, tenant_a.member.email):
+        lang = variant.lang
 
         page.goto(f"{live_server.url}/o/{org}/personas/")
         assert page.locator("html").get_attribute("lang") == lang
@@ -115,9 +102,7 @@ def test_persona_library_and_one_persona(browser: Any, live_server: Any, library
         name = "企业IT负责人" if lang == "zh-hans" else "Enterprise IT lead"
         assert name in page.locator(".persona-grid").inner_text()
         assert page.locator("nav.mainnav a[data-nav=personas][aria-current=page]").count() == 1
-        if phone:
-            _no_sideways_scroll(page, viewport, "the persona library")
-        _shot(page, screenshot_dir, f"personas-library-{lang}-{kind}")
+        fitted_shot(page, variant, screenshot_dir, "personas-library", "the persona library", docs=True)
 
         page.click(f".persona-name a:text-is('{name}')")
         page.wait_for_selector(".persona-avatar-large")
@@ -126,47 +111,29 @@ def test_persona_library_and_one_persona(browser: Any, live_server: Any, library
         members = page.locator(".persona-numbers .metric-card").first.locator(".metric-value").inner_text()
         assert members == "16"  # enterprise accounts in 华东 over 1M: 16 of the 24
         assert page.locator("#persona-nps-title").count() == 1 and page.locator("#persona-csat-title").count() == 1
-        page.fill("#id_body", SAID[lang] + f" ({kind})")
+        page.fill("#id_body", SAID[lang] + f" ({variant.kind})")
         page.click("form[action$='/comments/'] button[type=submit]")
         page.wait_for_selector(f".persona-comments li:has-text('{SAID[lang][:6]}')")
-        if phone:
-            _no_sideways_scroll(page, viewport, "the persona page")
-        _shot(page, screenshot_dir, f"personas-one-{lang}-{kind}")
+        fitted_shot(page, variant, screenshot_dir, "personas-one", "the persona page", docs=True)
 
         page.goto(f"{live_server.url}/o/{org}/segments/")
         page.wait_for_selector(".segment-table")
         assert "16" in page.locator(".segment-table").inner_text()
-        if phone:
-            _no_sideways_scroll(page, viewport, "the segment list")
-        _shot(page, screenshot_dir, f"segments-list-{lang}-{kind}")
+        fitted_shot(page, variant, screenshot_dir, "segments-list", "the segment list", docs=True)
         assert problems == [], problems
-        context.close()
-    assert PersonaComment.objects.filter(persona=library).count() == 1 + len(VIEWS)
+    assert PersonaComment.objects.filter(persona=library).count() == 1 + len(BY_LANGUAGE)
 
 
 def test_segment_editor_preview(browser: Any, live_server: Any, library: Any, tenant_a: Any,
                                 screenshot_dir: Path) -> None:
     org = tenant_a.org.slug
-    for locale, lang, viewport, kind in VIEWS[:2] + VIEWS[3:]:
-        phone = kind == "phone"
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                      device_scale_factor=2 if phone else 1)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.goto(f"{live_server.url}/accounts/login/")
-        page.fill("#id_username", tenant_a.owner.email)
-        page.fill("#id_password", PASSWORD)
-        page.click("button[type=submit].btn-primary")
-        page.wait_for_selector("nav.mainnav")
+    views = (ZH_DESKTOP, ZH_PHONE, EN_PHONE)
+    for variant, page, problems in signed_in(browser, views, live_server.url, tenant_a.owner.email):
         page.goto(f"{live_server.url}/o/{org}/segments/new/")
         page.fill("#id_name", "SMB")
         page.fill("#id_definition", json.dumps({"field": "account.tier", "op": "=", "value": "smb"}))
         page.click("button[value=preview]")
         page.wait_for_selector(".segment-preview")
         assert "王0号" in page.locator(".segment-preview").inner_text()
-        if phone:
-            _no_sideways_scroll(page, viewport, "the segment editor")
-        _shot(page, screenshot_dir, f"segments-editor-{lang}-{kind}")
+        fitted_shot(page, variant, screenshot_dir, "segments-editor", "the segment editor", docs=True)
         assert problems == [], problems
-        context.close()

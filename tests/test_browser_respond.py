@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.browserkit import ZH_HANT_DESKTOP, ZH_HANT_PHONE, new_context
 from tests.test_respond import TWO_PAGES
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -37,8 +38,7 @@ def test_personal_link_on_a_phone_in_zh_hant(
                                 contact_data={"external_id": external, "name": "陳大文", "language": "zh-hant"})
     assert result.link is not None
     path = "/" + result.link.split("/", 3)[3]
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True,
-                                  java_script_enabled=javascript, locale="zh-TW")
+    context = new_context(browser, ZH_HANT_PHONE, device_scale_factor=1, java_script_enabled=javascript)
     page = context.new_page()
     page.goto(live_server.url + path)
     assert page.locator("html").get_attribute("lang") == "zh-hant"
@@ -115,7 +115,7 @@ def test_questions_appear_and_disappear_as_the_respondent_answers(
 ) -> None:
     from cxloop.surveys.models import Response
 
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True, locale="zh-TW")
+    context = new_context(browser, ZH_HANT_PHONE, has_touch=False, device_scale_factor=1)
     page = context.new_page()
     errors = _watch(page)
     page.goto(f"{live_server.url}/s/{logic_survey.slug}/?tier=gold")
@@ -284,7 +284,7 @@ def test_the_organisations_logo_on_a_phone_and_a_desktop_in_zh_hant(
 
     owner = User.objects.create_user(email="owner@harbour.example", password="x-long-password-1")
     services.add_member(org=survey.org, user=owner, role=Role.OWNER)
-    desktop = browser.new_context(viewport={"width": 1280, "height": 900}, locale="zh-TW")
+    desktop = new_context(browser, ZH_HANT_DESKTOP)
     page = desktop.new_page()
     # A logo drawn by the browser itself: a mark and the name, on a transparent background.
     page.set_content('<div id="logo" style="display:inline-flex;align-items:center;gap:10px;padding:4px 8px;'
@@ -300,8 +300,9 @@ def test_the_organisations_logo_on_a_phone_and_a_desktop_in_zh_hant(
     page.screenshot(path=str(screenshot_dir / "settings-logo-zh-hant-desktop.png"), full_page=True)
     assert OrganizationLogo.objects.get(org=survey.org).content_type == "image/png"
 
-    for name, viewport in (("phone", {"width": 390, "height": 844}), ("desktop", {"width": 1280, "height": 900})):
-        context = browser.new_context(viewport=viewport, is_mobile=name == "phone", locale="zh-TW")
+    for variant in (ZH_HANT_PHONE, ZH_HANT_DESKTOP):
+        name, viewport = variant.kind, variant.viewport
+        context = new_context(browser, variant, has_touch=False, device_scale_factor=1)
         view = context.new_page()
         errors = _watch(view)
         view.goto(f"{live_server.url}/s/{survey.slug}/")

@@ -7,21 +7,15 @@ with CXLOOP_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
 
-import os
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.browserkit import EN_DESKTOP, EN_PHONE, ZH_DESKTOP, ZH_HANT_DESKTOP, ZH_PHONE, assert_fits, shot, signed_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-DOCS_IMG = Path(__file__).resolve().parent.parent / "docs" / "img"
-VIEWS = [("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-         ("zh-TW", "zh-hant", {"width": 1280, "height": 900}, "desktop"),
-         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-         ("en-US", "en", {"width": 390, "height": 844}, "phone")]
+VIEWS = (ZH_DESKTOP, ZH_PHONE, ZH_HANT_DESKTOP, EN_DESKTOP, EN_PHONE)
 TITLES = {"zh-hans": "导出", "zh-hant": "匯出", "en": "Export"}
 
 
@@ -32,28 +26,10 @@ def demo(transactional_db: None) -> Any:
     return load(size="small", seed=42)
 
 
-def _shot(page: Any, folder: Path, name: str) -> None:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-    if os.environ.get("CXLOOP_UPDATE_SCREENSHOTS"):
-        DOCS_IMG.mkdir(parents=True, exist_ok=True)
-        shutil.copy(path, DOCS_IMG / path.name)
-
-
-def _sign_in(page: Any, base: str) -> None:
-    from cxloop.demo.setup import DEMO_EMAIL, DEMO_PASSWORD
-
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", DEMO_EMAIL)
-    page.fill("#id_password", DEMO_PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_selector("nav.mainnav")
-
-
 def test_export_defect_is_a_significant_spike_on_the_demo(browser: Any, live_server: Any, demo: Any,
                                                           screenshot_dir: Path) -> None:
     from cxloop.analytics import dashboard, metrics_service, themes
+    from cxloop.demo.setup import DEMO_EMAIL, DEMO_PASSWORD
     from cxloop.demo.timeline import DEFECT_MONTH, build_timeline
 
     today = metrics_service.local_today()
@@ -73,21 +49,14 @@ def test_export_defect_is_a_significant_spike_on_the_demo(browser: Any, live_ser
     assert export.spike is not None and defect <= export.spike <= date(defect.year + (defect.month + 1) // 13,
                                                                         defect.month % 12 + 1, 1)
 
-    for locale, lang, viewport, kind in VIEWS:
-        phone = kind == "phone"
-        context = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                      device_scale_factor=2 if phone else 1)
-        page = context.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        _sign_in(page, live_server.url)
+    for variant, page, problems in signed_in(browser, VIEWS, live_server.url, DEMO_EMAIL, DEMO_PASSWORD):
+        lang, kind = variant.lang, variant.kind
         page.click("nav.mainnav a[data-nav=themes]")
         page.wait_for_selector("table.theme-table")
         assert page.locator("html").get_attribute("lang") == lang
         row = page.locator("table.theme-table tr", has=page.locator(f"a:text-is('{TITLES[lang]}')"))
         assert row.locator(".badge-spike").count() == 1
-        _shot(page, screenshot_dir, f"themes-{lang}-{kind}")
+        shot(page, screenshot_dir, f"themes-{lang}-{kind}", docs=True)
 
         row.locator("a").first.click()
         page.wait_for_selector("img.chart-img")
@@ -96,13 +65,11 @@ def test_export_defect_is_a_significant_spike_on_the_demo(browser: Any, live_ser
         assert page.locator(".theme-comment mark").count() >= 10
         assert page.locator("tr.row-spike").count() >= 1
         assert defect.strftime("%Y-%m") in page.locator("tr.row-spike").first.inner_text()
-        _shot(page, screenshot_dir, f"theme-export-{lang}-{kind}")
+        shot(page, screenshot_dir, f"theme-export-{lang}-{kind}", docs=True)
 
         page.select_option("#id_sentiment", "negative")
         page.click(".dash-filters button[type=submit]")
         page.wait_for_url("**sentiment=negative**")
         assert page.locator(".theme-comment .badge-negative").count() == page.locator(".theme-comment").count()
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"] + 1, f"{lang} {kind}: the page scrolls sideways ({width}px)"
+        assert_fits(page, variant, "the theme's page")
         assert problems == [], problems
-        context.close()

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.conftest import PASSWORD
+from tests.browserkit import VARIANTS, assert_fits, shot, signed_in
 from tests.test_ux import CSAT, at, ev, record, store
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -83,20 +83,6 @@ def story(org: Any, today: date) -> dict[str, date]:
     return {"from": months[0], "to": today - timedelta(days=1), "rise": rise}
 
 
-def _login(page: Any, base: str, email: str) -> None:
-    page.goto(f"{base}/accounts/login/")
-    page.fill("#id_username", email)
-    page.fill("#id_password", PASSWORD)
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_selector("nav.mainnav")
-
-
-def _shot(page: Any, folder: Path, name: str) -> None:
-    path = folder / f"{name}.png"
-    page.screenshot(path=str(path), full_page=True)
-    assert path.stat().st_size > 10_000
-
-
 def test_behaviour_pages_in_two_languages_on_desktop_and_phone(browser: Any, live_server: Any, tenant_a: Any,
                                                                 screenshot_dir: Path) -> None:
     from cxloop.analytics.metrics_service import local_today
@@ -104,18 +90,8 @@ def test_behaviour_pages_in_two_languages_on_desktop_and_phone(browser: Any, liv
     dates = story(tenant_a.org, local_today())
     query = f"?from={dates['from'].isoformat()}&to={dates['to'].isoformat()}"
     base, slug = live_server.url, tenant_a.org.slug
-    for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-                                         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-                                         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-                                         ("en-US", "en", {"width": 390, "height": 844}, "phone")):
-        phone = kind == "phone"
-        ctx = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-        page = ctx.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        _login(page, base, tenant_a.viewer.email)
+    for variant, page, problems in signed_in(browser, VARIANTS, base, tenant_a.viewer.email):
+        lang = variant.lang
         for name, path in (("scorecard", ""), ("tasks", "tasks/"), ("retention", "retention/"),
                            ("loyalty", "loyalty/")):
             page.goto(f"{base}/o/{slug}/behaviour/{path}{query}")
@@ -123,8 +99,7 @@ def test_behaviour_pages_in_two_languages_on_desktop_and_phone(browser: Any, liv
             assert page.locator("nav.tabs a[aria-current=page]").count() == 1
             for img in page.locator("main img").all():
                 assert img.evaluate("i => i.complete && i.naturalWidth > 0"), name
-            width = page.evaluate("document.documentElement.scrollWidth")
-            assert width <= viewport["width"] + 1, f"{name} {lang} {kind}: the page scrolls sideways ({width}px)"
+            assert_fits(page, variant, name)
             if name == "scorecard":
                 assert page.locator(".bx-cards article").count() == 3  # reporting, dashboards, surveys
                 assert page.locator("img.bx-strip").count() >= 12
@@ -139,6 +114,5 @@ def test_behaviour_pages_in_two_languages_on_desktop_and_phone(browser: Any, liv
                 headline = page.locator(".bx-verdict .bx-headline").inner_text()
                 assert "%" in headline and (lang != "en" or "Promoter accounts renew" in headline)
                 assert page.locator(".bx-verdict-yes").count() == 1  # significant
-            _shot(page, screenshot_dir, f"behaviour-{name}-{lang}-{kind}")
+            shot(page, screenshot_dir, f"behaviour-{name}-{variant.name}")
         assert problems == [], problems
-        ctx.close()

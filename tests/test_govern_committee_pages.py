@@ -270,7 +270,7 @@ def test_the_forms_in_chinese(tenant_a: Any) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_the_forms_fit_a_phone(browser: Any, live_server: Any, tenant_a: Any, screenshot_dir: Any) -> None:
     """360 px wide: no sideways scrolling, and a seat's fields stack in one column."""
-    from tests.test_browser_ux import _login, _shot
+    from tests.browserkit import EN_PHONE, assert_fits, opened, shot, sign_in, sized
 
     from cxloop.govern import services
 
@@ -280,33 +280,27 @@ def test_the_forms_fit_a_phone(browser: Any, live_server: Any, tenant_a: Any, sc
                                     decisions=[{"text": "Close the export plan", "plan": data["worked"].pk}],
                                     plans=[data["worked"].pk, data["proposed"].pk])
     base, slug = live_server.url, tenant_a.org.slug
-    ctx = browser.new_context(locale="en-US", viewport={"width": 360, "height": 780}, is_mobile=True,
-                              has_touch=True, device_scale_factor=2)
-    page = ctx.new_page()
-    problems: list[str] = []
-    page.on("console", lambda m: problems.append(m.text) if m.type in ("error", "warning") else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
-    _login(page, base, tenant_a.owner.email)
-    for name, path in (("committee-edit", "committee/edit/"), ("meeting-new", "meetings/new/"),
-                       ("meeting", f"meetings/{meeting.pk}/"), ("meeting-edit", f"meetings/{meeting.pk}/edit/")):
-        page.goto(f"{base}/o/{slug}/governance/{path}")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= 361, f"{name}: the page scrolls sideways ({width}px)"
-        if name == "committee-edit":
-            team = data["teams"][1].pk
-            head = page.locator(f"#id_head_{team}").bounding_box()
-            order = page.locator(f"#id_order_{team}").bounding_box()
-            assert head and order and order["y"] > head["y"] + head["height"] - 1 and head["width"] > 250
-        if name == "meeting":
-            assert page.locator(f"a[href='/o/{slug}/governance/plans/{data['worked'].pk}/']").count() == 2
-        _shot(page, screenshot_dir, f"governance-a-{name}-en-phone")
-    # saving from the phone works
-    page.goto(f"{base}/o/{slug}/governance/meetings/{meeting.pk}/edit/")
-    page.fill("#id_title", "August committee (phone)")
-    page.click("button[type=submit].btn-primary")
-    page.wait_for_selector("h1:has-text('August committee (phone)')")
-    assert problems == [], problems
-    ctx.close()
+    phone = sized(EN_PHONE, 360, 780)
+    with opened(browser, phone) as (page, problems):
+        sign_in(page, base, tenant_a.owner.email)
+        for name, path in (("committee-edit", "committee/edit/"), ("meeting-new", "meetings/new/"),
+                           ("meeting", f"meetings/{meeting.pk}/"), ("meeting-edit", f"meetings/{meeting.pk}/edit/")):
+            page.goto(f"{base}/o/{slug}/governance/{path}")
+            assert_fits(page, phone, name)
+            if name == "committee-edit":
+                team = data["teams"][1].pk
+                head = page.locator(f"#id_head_{team}").bounding_box()
+                order = page.locator(f"#id_order_{team}").bounding_box()
+                assert head and order and order["y"] > head["y"] + head["height"] - 1 and head["width"] > 250
+            if name == "meeting":
+                assert page.locator(f"a[href='/o/{slug}/governance/plans/{data['worked'].pk}/']").count() == 2
+            shot(page, screenshot_dir, f"governance-a-{name}-en-phone")
+        # saving from the phone works
+        page.goto(f"{base}/o/{slug}/governance/meetings/{meeting.pk}/edit/")
+        page.fill("#id_title", "August committee (phone)")
+        page.click("button[type=submit].btn-primary")
+        page.wait_for_selector("h1:has-text('August committee (phone)')")
+        assert problems == [], problems
 
 
 def test_all_meetings_are_listed_latest_first(tenant_a: Any) -> None:

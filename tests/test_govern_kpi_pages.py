@@ -332,7 +332,7 @@ def test_scoreboard_links_kpis_and_has_a_phone_layout(tenant_a: Any, setup: dict
 @pytest.mark.django_db(transaction=True)
 def test_in_a_browser_the_form_shows_one_kinds_fields_and_the_phone_a_list(browser: Any, live_server: Any,
                                                                            tenant_a: Any, screenshot_dir: Path) -> None:
-    from tests.test_browser_ux import _login, _shot
+    from tests.browserkit import EN_DESKTOP, EN_PHONE, ZH_DESKTOP, ZH_PHONE, assert_fits, opened, shot, sign_in, sized
 
     from cxloop.govern.models import Kpi
     from cxloop.surveys import services as surveys
@@ -344,24 +344,18 @@ def test_in_a_browser_the_form_shows_one_kinds_fields_and_the_phone_a_list(brows
     second = surveys.create_survey(org=tenant_a.org, name="Onboarding", definition=other)
     surveys.publish(survey=second)
     base, slug = live_server.url, tenant_a.org.slug
-    for lang, locale in (("en", "en-US"), ("zh-hans", "zh-CN")):
-        for width, kind in ((1280, "desktop"), (360, "phone")):
-            phone = kind == "phone"
-            ctx = browser.new_context(locale=locale, viewport={"width": width, "height": 800}, is_mobile=phone,
-                                      has_touch=phone, device_scale_factor=2 if phone else 1)
-            page = ctx.new_page()
-            problems: list[str] = []
-            page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-            page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-            _login(page, base, tenant_a.owner.email)
+    for variant in (sized(EN_DESKTOP, 1280, 800), sized(EN_PHONE, 360, 800), sized(ZH_DESKTOP, 1280, 800),
+                    sized(ZH_PHONE, 360, 800)):
+        lang, phone, width = variant.lang, variant.phone, variant.viewport["width"]
+        with opened(browser, variant) as (page, problems):
+            sign_in(page, base, tenant_a.owner.email)
             k = Kpi.objects.filter(org=tenant_a.org).order_by("pk").first()
             assert k is not None
             for name, path in (("scoreboard", "kpis/?to=2026-07"), ("kpi", f"kpis/{k.pk}/?to=2026-07"),
                                ("new", "kpis/new/")):
                 page.goto(f"{base}/o/{slug}/governance/{path}")
                 assert page.locator("html").get_attribute("lang") == lang
-                scroll = page.evaluate("document.documentElement.scrollWidth")
-                assert scroll <= width + 1, f"{name} {lang} {kind}: the page scrolls sideways ({scroll}px)"
+                assert_fits(page, variant, name)
                 if name == "scoreboard":  # the table on a desktop, the list on a phone
                     assert page.locator(".gvb-wide").is_visible() is not phone
                     assert page.locator(".gvb-narrow").is_visible() is phone
@@ -371,7 +365,7 @@ def test_in_a_browser_the_form_shows_one_kinds_fields_and_the_phone_a_list(brows
                         assert page.locator(".gvb-kpi .gvb-recent li").count() == 3
                         box = page.locator(".gvb-kpi").bounding_box()
                         assert box is not None and box["width"] <= width
-                _shot(page, screenshot_dir, f"governance-kpi-{name}-{lang}-{kind}")
+                shot(page, screenshot_dir, f"governance-kpi-{name}-{variant.name}")
             # the form: only the chosen kind's fields; only the chosen survey's questions
             assert page.locator("select[name=task]").is_hidden() and page.locator("select[name=survey]").is_visible()
             page.select_option("select[name=kind]", "ux_task_failure")
@@ -386,22 +380,19 @@ def test_in_a_browser_the_form_shows_one_kinds_fields_and_the_phone_a_list(brows
                                     ".filter(o => !o.hidden && o.value).map(o => o.value)")
             assert visible == ["recommend"]
             assert not problems, problems
-            ctx.close()
     # one KPI through the real form (English, desktop)
-    ctx = browser.new_context(locale="en-US", viewport={"width": 1280, "height": 900})
-    page = ctx.new_page()
-    _login(page, base, tenant_a.owner.email)
-    page.goto(f"{base}/o/{slug}/governance/kpis/new/")
-    page.select_option("select[name=team]", str(data["teams"][2].pk))
-    page.fill("input[name=name_en]", "Support NPS")
-    page.select_option("select[name=survey]", str(survey.pk))
-    page.select_option("select[name=question]", "nps")
-    page.fill("input[name=target]", "30")
-    page.fill("input[name=since]", "2026-01")
-    page.click("form.gvb-kpi-form button[type=submit]")
-    page.wait_for_selector("dd.gvb-target")
-    saved = Kpi.objects.get(org=tenant_a.org, name__en="Support NPS")
-    assert saved.measure == {"kind": "survey", "survey": survey.pk, "question": "nps", "metric": "nps",
-                             "touchpoint": "", "channel": "", "tier": ""}
-    assert page.locator("dd.gvb-target").inner_text() == "≥ 30 points"
-    ctx.close()
+    with opened(browser, EN_DESKTOP) as (page, _problems):
+        sign_in(page, base, tenant_a.owner.email)
+        page.goto(f"{base}/o/{slug}/governance/kpis/new/")
+        page.select_option("select[name=team]", str(data["teams"][2].pk))
+        page.fill("input[name=name_en]", "Support NPS")
+        page.select_option("select[name=survey]", str(survey.pk))
+        page.select_option("select[name=question]", "nps")
+        page.fill("input[name=target]", "30")
+        page.fill("input[name=since]", "2026-01")
+        page.click("form.gvb-kpi-form button[type=submit]")
+        page.wait_for_selector("dd.gvb-target")
+        saved = Kpi.objects.get(org=tenant_a.org, name__en="Support NPS")
+        assert saved.measure == {"kind": "survey", "survey": survey.pk, "question": "nps", "metric": "nps",
+                                 "touchpoint": "", "channel": "", "tier": ""}
+        assert page.locator("dd.gvb-target").inner_text() == "≥ 30 points"

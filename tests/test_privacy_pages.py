@@ -182,23 +182,14 @@ def test_api(tenant_a: Any, tenant_b: Any, api_client: Any) -> None:
 
 @pytest.mark.browser
 def test_browser_privacy_pages(tenant_a: Any, live_server: Any, browser: Any, screenshot_dir: Any) -> None:
-    from tests.test_browser_ux import _login, _shot
+    from tests.browserkit import EN_DESKTOP, EN_PHONE, ZH_DESKTOP, ZH_PHONE, assert_fits, shot, signed_in
 
     contact, survey, _r = _data(tenant_a, "a")
     RetentionPolicy.objects.create(org=tenant_a.org, survey=survey, months=36, action="anonymise")
     slug, base = tenant_a.org.slug, live_server.url
-    for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-                                         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-                                         ("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-                                         ("en-US", "en", {"width": 390, "height": 844}, "phone")):
-        phone = kind == "phone"
-        ctx = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-        page = ctx.new_page()
-        problems: list[str] = []
-        page.on("console", lambda m, p=problems: p.append(m.text) if m.type in ("error", "warning") else None)
-        page.on("pageerror", lambda e, p=problems: p.append(str(e)))
-        _login(page, base, tenant_a.owner.email)
+    views = (ZH_PHONE, EN_DESKTOP, ZH_DESKTOP, EN_PHONE)
+    for variant, page, problems in signed_in(browser, views, base, tenant_a.owner.email):
+        lang = variant.lang
         page.goto(f"{base}/o/{slug}/settings/")
         page.click(f"nav.tabs a[href='/o/{slug}/privacy/']")
         page.fill("#id_q", "a-7")
@@ -209,15 +200,13 @@ def test_browser_privacy_pages(tenant_a: Any, live_server: Any, browser: Any, sc
         page.fill("#id_confirm", "wrong")
         page.click("#erase-form button[type=submit]")
         page.wait_for_selector("#erase-form .error")
-        width = page.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"] + 1, f"{lang} {kind}: the page scrolls sideways ({width}px)"
-        _shot(page, screenshot_dir, f"privacy-contact-{lang}-{kind}")
+        assert_fits(page, variant, "the contact's page")
+        shot(page, screenshot_dir, f"privacy-contact-{variant.name}")
         assert Contact.objects.filter(pk=contact.pk).exists()
         page.goto(f"{base}/o/{slug}/privacy/retention/")
         page.wait_for_selector("#retention-table")
         if lang == "en":
             assert "Anonymise after 36 months" in page.inner_text("#retention-table")
-        _shot(page, screenshot_dir, f"privacy-retention-{lang}-{kind}")
+        shot(page, screenshot_dir, f"privacy-retention-{variant.name}")
         # the wrong confirmation is answered with HTTP 422, which Chromium logs; nothing else may be logged
         assert [p for p in problems if "status of 422" not in p] == [], problems
-        ctx.close()

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 from django.test import Client
-from tests.conftest import PASSWORD
+from tests.browserkit import BY_LANGUAGE, assert_fits, shot, signed_in
 from tests.test_widget import _serve
 
 from cxloop.behaviour import tracking
@@ -114,35 +114,18 @@ def test_the_event_log_page_in_two_languages_on_phone_and_desktop(browser: Any, 
               {"task": "export_report", "area": "reporting", "duration_ms": 4000 + i}}
              for i, name in enumerate(["page_view", "task_started", "task_completed"] * 40)]
     assert ingest.ingest(org, items).stored == 120
-    for locale, lang, viewport, kind in (("zh-CN", "zh-hans", {"width": 1280, "height": 900}, "desktop"),
-                                         ("zh-CN", "zh-hans", {"width": 390, "height": 844}, "phone"),
-                                         ("en-US", "en", {"width": 1280, "height": 900}, "desktop"),
-                                         ("en-US", "en", {"width": 390, "height": 844}, "phone")):
-        phone = kind == "phone"
-        ctx = browser.new_context(locale=locale, viewport=viewport, is_mobile=phone, has_touch=phone,
-                                  device_scale_factor=2 if phone else 1)
-        p = ctx.new_page()
-        problems: list[str] = []
-        p.on("console", lambda m, e=problems: e.append(m.text) if m.type in ("error", "warning") else None)
-        p.goto(f"{live_server.url}/accounts/login/")
-        p.fill("#id_username", tenant_a.owner.email)
-        p.fill("#id_password", PASSWORD)
-        p.click("button[type=submit].btn-primary")
-        p.wait_for_selector("nav.mainnav")
+    for variant, p, problems in signed_in(browser, BY_LANGUAGE, live_server.url, tenant_a.owner.email):
+        lang, name = variant.lang, variant.name
         p.goto(f"{live_server.url}/o/{org.slug}/behaviour/events/")
         assert p.locator("html").get_attribute("lang") == lang
         assert ("Events" if lang == "en" else "事件") in p.locator("h1").inner_text()
         assert p.locator("table").count() >= 2
-        width = p.evaluate("document.documentElement.scrollWidth")
-        assert width <= viewport["width"] + 1, f"{lang} {kind}: the page scrolls sideways ({width}px)"
-        path = screenshot_dir / f"events-{lang}-{kind}.png"
-        p.screenshot(path=str(path), full_page=True)
-        assert path.stat().st_size > 10_000
-        p.screenshot(path=str(screenshot_dir / f"events-{lang}-{kind}-top.png"))
+        assert_fits(p, variant, "the event log")
+        shot(p, screenshot_dir, f"events-{name}")
+        p.screenshot(path=str(screenshot_dir / f"events-{name}-top.png"))
         p.locator("#site-key").scroll_into_view_if_needed()
-        p.screenshot(path=str(screenshot_dir / f"events-{lang}-{kind}-site-key.png"))
+        p.screenshot(path=str(screenshot_dir / f"events-{name}-site-key.png"))
         assert problems == [], problems
-        ctx.close()
 
 
 # --- the endpoint --------------------------------------------------------------------------------------------
