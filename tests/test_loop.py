@@ -313,3 +313,45 @@ def test_loop_api_isolation(tenant_a: Any, tenant_b: Any, rx: Receiver, allow_pr
     assert client.get("/api/v1/cases", **other).json()["items"] == []
     mine = {"HTTP_AUTHORIZATION": f"Bearer {tenant_a.keys['admin']}"}
     assert [c["id"] for c in client.get("/api/v1/cases", **mine).json()["items"]] == [case.number]
+
+
+@pytest.mark.django_db
+def test_an_attempt_leased_to_a_killed_worker_is_retried_when_its_lease_ends(tenant_a: Any, rx: Receiver,
+                                                                            allow_private: None) -> None:
+    """A worker killed mid-attempt leaves its deliveries ``sending`` under a lease. The recovery task a worker
+    queues when it starts re-arms them for the end of the lease, not for the next clock tick (5 minutes: the
+    kill -9 test's drain once ended with 42 of them still ``sending``)."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+    from django_tasks_db.models import DBTaskResult
+
+    from cxloop.notify.tasks import deliver
+    from cxloop.surveys.tasks import recover
+
+    setup = Setup(tenant_a, rx, None)
+    setup.capture(9, "Fine")
+    intake.drain()
+    delivery = Delivery.objects.get(endpoint=setup.webhook, event__type="response.completed")
+    lease = timezone.now() + timedelta(seconds=40)
+    Delivery.objects.filter(pk=delivery.pk).update(status=DeliveryStatus.SENDING, lease_until=lease, attempts=1)
+    DBTaskResult.objects.all().delete()  # the dead worker's task went with it
+
+    def sends() -> int:
+        return sum(1 for r in rx.received("/hook") if r.headers.get("X-Cxloop-Delivery") == str(delivery.pk))
+
+    before = sends()  # the attempt the killed worker made (or not)
+    recover.call()
+    queued = [t for t in DBTaskResult.objects.filter(task_path="cxloop.notify.tasks.deliver", status="READY")
+              if delivery.pk in t.args_kwargs["kwargs"]["delivery_ids"]]
+    assert len(queued) == 1
+    assert queued[0].run_after == lease + timedelta(seconds=1)
+    assert sends() == before  # not taken over while the lease holds
+    assert deliver.call(delivery_ids=[delivery.pk]) == "nothing due"
+    # The lease ends: the re-armed task sends it, once.
+    Delivery.objects.filter(pk=delivery.pk).update(lease_until=timezone.now() - timedelta(seconds=1))
+    deliver.call(**queued[0].args_kwargs["kwargs"])
+    delivery.refresh_from_db()
+    assert delivery.status == DeliveryStatus.DELIVERED and delivery.attempts == 2
+    assert sends() == before + 1
+    assert notify.sweep() == 0  # nothing left due or leased

@@ -442,7 +442,21 @@ def sweep(*, limit: int = SWEEP_LIMIT) -> int:
     ids = list(due)
     for start in range(0, len(ids), 50):
         attempt_many(ids[start:start + 50])
+    rearm_leased(now)
     return len(ids)
+
+
+def rearm_leased(now: Any, *, limit: int = SWEEP_LIMIT) -> int:
+    """Queue one task for the deliveries whose attempt is still leased, to run when their leases end: had a
+    worker died holding them, they would otherwise wait for the next clock tick (minutes). The claim is
+    conditional, so a delivery its live worker finished by then is not sent again. Returns how many."""
+    leased = list(Delivery.objects.filter(status=DeliveryStatus.SENDING, lease_until__gte=now)
+                  .order_by("lease_until").values_list("pk", "lease_until")[:limit])
+    for start in range(0, len(leased), 50):
+        chunk = leased[start:start + 50]
+        ends = max(until for _, until in chunk if until is not None)
+        _enqueue([pk for pk, _ in chunk], run_after=ends + timedelta(seconds=1))
+    return len(leased)
 
 
 def redeliver(*, delivery: Delivery, actor: User | None = None) -> str:

@@ -142,6 +142,18 @@ def tick() -> int:
         tick.using(run_after=timezone.now() + timedelta(minutes=TICK_MINUTES)).enqueue()
 
 
+@task()
+def recover() -> int:
+    """What a killed worker left behind, right after a worker starts rather than at the next tick: responses
+    still queued for intake, deliveries whose task was lost or whose attempt is still leased to the dead
+    worker (re-armed for the end of the lease). Returns how many deliveries were attempted."""
+    from cxloop.cases import intake
+    from cxloop.notify import services as notify
+
+    intake.drain()
+    return notify.sweep()
+
+
 def ensure_tick() -> bool:
     """Queue the clock task unless one is already waiting (called when a worker starts)."""
     from django_tasks_db.models import DBTaskResult

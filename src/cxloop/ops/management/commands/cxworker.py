@@ -16,11 +16,12 @@ class Command(BaseCommand):
         parser.add_argument("--batch", action="store_true", help="exit when the queue is empty")
 
     def handle(self, *args: Any, **opts: Any) -> None:
-        from cxloop.surveys.tasks import ensure_tick
+        from cxloop.surveys.tasks import ensure_tick, recover
 
         if not opts["batch"]:
             warm_up()  # before the first task: the first comment should not pay for loading the models
             ensure_tick()  # recurring distributions run from a self-rescheduling task
+            recover.enqueue()  # what a worker killed before this start left behind
         argv = ["--interval", str(opts["interval"])]
         queues = opts.get("queues") or ["*"]
         argv += ["--queue-name", ",".join(queues)]
