@@ -59,6 +59,11 @@ def test_responses_are_analysed_and_rules_see_themes_and_sentiment(tenant_a: Any
     assert b.sentiment_label == "positive" and "service/responsiveness" in b.themes
     assert not CommentAnalysis.objects.filter(response_id=plain).exists()  # no comment, nothing to analyse
     assert set(ThemeHit.objects.filter(response_id=angry).values_list("theme", flat=True)) >= {"product/export"}
+    # The analysis keeps the response's numbers, and each theme row a copy of them and of the sentiment score,
+    # for theme reads that join nothing.
+    assert a.scores == {"csat": 1.0} and b.scores == {"csat": 5.0}
+    assert {(h.sentiment_score, h.sentiment_label, tuple(h.scores.items()))
+            for h in ThemeHit.objects.filter(response_id=angry)} == {(a.sentiment_score, "negative", (("csat", 1.0),))}
     # The rule used the analysis: one case, for the angry export comment only.
     assert list(Case.objects.filter(org=tenant_a.org).values_list("response_id", flat=True)) == [angry]
 
@@ -212,7 +217,9 @@ def test_a_codeframe_change_that_alters_most_comments_rewrites_them_all_correctl
         (pk, key) for pk, a in after.items() for key in a.themes)
     for h in rows:
         a = after[h.response_id]
-        assert (h.survey_id, h.submitted_at, h.sentiment_label) == (a.survey_id, a.submitted_at, a.sentiment_label)
+        assert (h.survey_id, h.submitted_at, h.sentiment_label, h.sentiment_score, h.scores) == (
+            a.survey_id, a.submitted_at, a.sentiment_label, a.sentiment_score, a.scores)
+        assert a.scores and a.scores == b.scores
         if after[h.response_id].themes == before[h.response_id].themes:
             assert kept_rows[(h.response_id, h.theme)] == h.pk  # an unchanged comment is not rewritten
 
@@ -267,3 +274,31 @@ def test_a_codeframe_saved_between_two_intake_batches_is_used_by_the_second(tena
     assert "packaging" not in CommentAnalysis.objects.get(response_id=first).themes
     b = CommentAnalysis.objects.get(response_id=second)
     assert "packaging" in b.themes and b.codeframe_version == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_scores_and_sentiment_of_comments_analysed_before(tenant_a: Any) -> None:
+    """texts 0002 adds each analysis' numbers and each theme row's copies; rows analysed before it get them
+    from the answers and analyses in SQL (both backends)."""
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    survey = _survey(tenant_a)
+    ids = [_capture(survey, score, text) for score, text in ((1, "导出报表一直失败"), (5, "客服回复很快，非常满意"))]
+    intake.drain()
+    expected = {a.response_id: (a.sentiment_score, a.scores) for a in CommentAnalysis.objects.filter(
+        response_id__in=ids)}
+    assert expected[ids[0]][1] == {"csat": 1.0}
+    hits = ThemeHit.objects.filter(response_id__in=ids).count()
+    assert hits >= 2
+    executor = MigrationExecutor(connection)
+    executor.migrate([("texts", "0001_initial")])  # the columns go, and with them the values
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate([("texts", "0002_theme_reads_without_joins")])
+    after = {a.response_id: (a.sentiment_score, a.scores) for a in CommentAnalysis.objects.filter(
+        response_id__in=ids)}
+    assert after == expected
+    rows = list(ThemeHit.objects.filter(response_id__in=ids))
+    assert len(rows) == hits
+    assert all((h.sentiment_score, h.scores) == expected[h.response_id] for h in rows)

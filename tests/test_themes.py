@@ -148,6 +148,22 @@ def test_overview_numbers_match_the_formulas(data: Data) -> None:
     assert o.comments_before == 0 and row.change.p_value is None
 
 
+def test_overview_reads_theme_rows_in_the_window_only(data: Data) -> None:
+    """The theme rows carry their sentiment score and their response's scores, so the overview's per-theme
+    numbers join no other table: their cost follows the rows in the window, not the answers table's size
+    (the load benchmark's fixed-window themes read grew with it before)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        o = themes.overview(data.org, data.filters(), "en")
+    assert o.comments == 160
+    on_hits = [q["sql"] for q in captured.captured_queries if "texts_themehit" in q["sql"]]
+    assert len(on_hits) >= 4
+    for sql in on_hits:
+        assert not any(t in sql for t in ('"surveys_answer"', '"surveys_response"', '"texts_commentanalysis"')), sql
+
+
 def _export_ids(data: Data) -> list[int]:
     from cxloop.texts.models import ThemeHit
 

@@ -27,8 +27,9 @@ from datetime import date
 from typing import Any
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Count, F, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
+from django.db.models import Count, F, FloatField, Q, QuerySet, Sum
+from django.db.models.fields.json import KeyTextTransform
+from django.db.models.functions import Cast, TruncMonth
 from django.http import Http404
 from django.utils import timezone
 
@@ -187,18 +188,16 @@ def _measures(surveys: Sequence[Survey]) -> dict[str, _Measure]:
 
 
 def _score_counts(hits: QuerySet[ThemeHit], measure: _Measure) -> dict[str, dict[int, int]]:
-    """{theme: {score: commenters}} of the measure's question."""
+    """{theme: {score: commenters}} of the measure's question, from the scores each theme row carries: the
+    rows in the window only, whatever the size of the answers table."""
     out: dict[str, dict[int, int]] = {}
-    # The hits in the window, joined to their response's answer to the measure's question: bounded by the window
-    # (a subquery of every answer of the surveys made this read grow with the surveys' whole history).
-    rows = (hits.filter(survey_id__in=measure.survey_ids)
-            .filter(response__answers__question_key=measure.question,
-                    response__answers__number__isnull=False)
-            .values("theme", score=F("response__answers__number")).annotate(n=Count("pk")).order_by())
+    score = Cast(KeyTextTransform(measure.question, "scores"), FloatField())
+    rows = (hits.filter(survey_id__in=measure.survey_ids).annotate(cx_score=score).filter(cx_score__isnull=False)
+            .values("theme", "cx_score").annotate(n=Count("pk")).order_by())
     for row in rows:
         dist = out.setdefault(row["theme"], {})
-        score = int(row["score"])
-        dist[score] = dist.get(score, 0) + int(row["n"])
+        value = int(row["cx_score"])
+        dist[value] = dist.get(value, 0) + int(row["n"])
     return out
 
 
@@ -258,8 +257,7 @@ def _rows(org: Organization, f: dashboard.Filters, language: str, keys: Iterable
     total_before = _analyses(org, before).count()
     hits = _hits(org, scope).filter(theme__in=wanted)
     stats = {row["theme"]: row for row in hits.values("theme").annotate(
-        n=Count("pk"), s=Sum("response__analysis__sentiment_score"),
-        ss=Sum(F("response__analysis__sentiment_score") * F("response__analysis__sentiment_score")),
+        n=Count("pk"), s=Sum("sentiment_score"), ss=Sum(F("sentiment_score") * F("sentiment_score")),
         neg=Count("pk", filter=Q(sentiment_label="negative"))).order_by()}
     before_counts = dict(_hits(org, before).filter(theme__in=wanted).values("theme").annotate(n=Count("pk"))
                          .values_list("theme", "n").order_by())
@@ -346,7 +344,7 @@ def detail(org: Organization, key: str, f: dashboard.Filters, language: str, *, 
     counts = _monthly(hits, by_theme=True)
     zone = timezone.get_default_timezone()
     sentiment_by_month = {
-        _month_of(r["cx_month"]): r for r in analyses.filter(response__in=hits.values("response_id"))
+        _month_of(r["cx_month"]): r for r in hits  # one row per comment: ``hits`` is one theme's
         .annotate(cx_month=TruncMonth("submitted_at", tzinfo=zone)).values("cx_month")
         .annotate(n=Count("pk"), s=Sum("sentiment_score"),
                   ss=Sum(F("sentiment_score") * F("sentiment_score"))).order_by()}
@@ -431,8 +429,7 @@ def pain_points(org: Organization, touchpoint: str, f: dashboard.Filters, langua
     hits = _hits(org, scope)
     stats = {row["theme"]: row for row in hits.values("theme").annotate(
         n=Count("pk"), neg=Count("pk", filter=Q(sentiment_label="negative")),
-        s=Sum("response__analysis__sentiment_score"),
-        ss=Sum(F("response__analysis__sentiment_score") * F("response__analysis__sentiment_score"))).order_by()}
+        s=Sum("sentiment_score"), ss=Sum(F("sentiment_score") * F("sentiment_score"))).order_by()}
     codeframe = _codeframe(org)
     found = [k for k, row in stats.items() if row["neg"]]
     specific = [k for k in found if not any(other.startswith(k + "/") for other in found)]

@@ -327,7 +327,7 @@ def _with_text(seen: Seen) -> Seen:
         return seen
     found, version = texts.matcher(seen.response.org_id)
     result = texts.analyse(text, found, version)
-    texts.store(seen.response, result)
+    texts.store(seen.response, result, seen.answers)
     facts = dataclasses.replace(seen.facts, themes=frozenset(result.themes), sentiment=result.sentiment.label)
     payload = {**seen.payload, "text": {"language": result.language, "sentiment": result.sentiment.label,
                                         "sentiment_score": round(result.sentiment.score, 3),

@@ -38,6 +38,7 @@ class CommentAnalysis(models.Model):
     sentiment_label = models.CharField(max_length=8)
     confidence = models.FloatField()
     themes = models.JSONField(default=list)  # theme keys, ancestors included
+    scores = models.JSONField(default=dict)  # the response's numeric answers {question_key: number}
     codeframe_version = models.PositiveIntegerField(default=0)
     analysed_at = models.DateTimeField(default=timezone.now)
 
@@ -58,6 +59,10 @@ class ThemeHit(models.Model):
     theme = models.CharField(max_length=120)
     submitted_at = models.DateTimeField()
     sentiment_label = models.CharField(max_length=8)
+    # Copies of the analysis' sentiment score and scores: a theme read over a window then reads this table's
+    # rows in the window only, however large the answers and analyses grow (no join).
+    sentiment_score = models.FloatField(default=0.0)
+    scores = models.JSONField(default=dict)
 
     class Meta:
         constraints: ClassVar = [models.UniqueConstraint(fields=["response", "theme"], name="themehit_once")]

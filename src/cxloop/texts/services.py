@@ -180,18 +180,35 @@ def analyse(text: str, found: text_themes.Matcher, version: int) -> Analysis:
     return Analysis(language, feeling, keys, version)
 
 
-def store(response: Response, analysis: Analysis) -> None:
-    """Write (or replace) the response's analysis and theme rows, in the caller's transaction."""
+MAX_SCORES = 40  # numeric answers of one response kept with its analysis
+
+
+def scores_of(answers: Iterable[Answer | tuple[str, float | None]]) -> dict[str, float]:
+    """The response's numeric answers, {question_key: number} (at most ``MAX_SCORES``, in answer order): kept
+    with its analysis and theme rows, so that per-theme scores read no answers."""
+    out: dict[str, float] = {}
+    for a in answers:
+        key, number = (a.question_key, a.number) if isinstance(a, Answer) else a
+        if number is not None and len(out) < MAX_SCORES:
+            out[key] = number
+    return out
+
+
+def store(response: Response, analysis: Analysis, answers: Iterable[Answer] = ()) -> None:
+    """Write (or replace) the response's analysis and theme rows, in the caller's transaction; ``answers`` are
+    the response's answers (their numbers are kept as its ``scores``)."""
+    scores = scores_of(answers)
     values = {"org_id": response.org_id, "survey_id": response.survey_id, "submitted_at": response.submitted_at,
               "language": analysis.language, "sentiment_score": analysis.sentiment.score,
               "sentiment_label": analysis.sentiment.label, "confidence": analysis.sentiment.confidence,
-              "themes": list(analysis.themes), "codeframe_version": analysis.version,
+              "themes": list(analysis.themes), "codeframe_version": analysis.version, "scores": scores,
               "analysed_at": timezone.now()}
     CommentAnalysis.objects.update_or_create(response=response, defaults=values)
     ThemeHit.objects.filter(response=response).delete()
     ThemeHit.objects.bulk_create([
         ThemeHit(response=response, org_id=response.org_id, survey_id=response.survey_id, theme=key,
-                 submitted_at=response.submitted_at, sentiment_label=analysis.sentiment.label)
+                 submitted_at=response.submitted_at, sentiment_label=analysis.sentiment.label,
+                 sentiment_score=analysis.sentiment.score, scores=scores)
         for key in analysis.themes])
 
 
@@ -280,8 +297,10 @@ def _rewrite(changed: list[tuple[int, list[str]]], stale: list[int], version: in
             elements = "json_each(a.themes) AS t"
         cursor.execute(f"DELETE FROM {hits} WHERE response_id IN ({among})", listed)  # noqa: S608
         cursor.execute(
-            f"INSERT INTO {hits} (response_id, org_id, survey_id, theme, submitted_at, sentiment_label) "  # noqa: S608
-            f"SELECT a.response_id, a.org_id, a.survey_id, t.value, a.submitted_at, a.sentiment_label "
+            f"INSERT INTO {hits} (response_id, org_id, survey_id, theme, submitted_at, sentiment_label, "  # noqa: S608
+            "sentiment_score, scores) "
+            f"SELECT a.response_id, a.org_id, a.survey_id, t.value, a.submitted_at, a.sentiment_label, "
+            f"a.sentiment_score, a.scores "
             f"FROM {table} AS a, {elements} WHERE a.response_id IN ({among})", listed)
 
 
@@ -299,18 +318,24 @@ def analyse_all(org: Organization, *, batch: int = CHUNK) -> int:
         text = comments(ids)
         responses = {pk: (survey_id, submitted_at) for pk, survey_id, submitted_at in Response.objects.filter(
             pk__in=list(text)).values_list("pk", "survey_id", "submitted_at")}
+        numbers: dict[int, list[tuple[str, float | None]]] = {}
+        for pk, key, number in (Answer.objects.filter(response_id__in=list(text), number__isnull=False)
+                                .order_by("pk").values_list("response_id", "question_key", "number")):
+            numbers.setdefault(pk, []).append((key, number))
         analyses: list[CommentAnalysis] = []
         hits: list[ThemeHit] = []
         for pk, comment in text.items():
             survey_id, submitted_at = responses[pk]
             result = analyse(comment, found, version)
+            scores = scores_of(numbers.get(pk, []))
             analyses.append(CommentAnalysis(
                 response_id=pk, org_id=org.pk, survey_id=survey_id, submitted_at=submitted_at,
                 language=result.language, sentiment_score=result.sentiment.score,
                 sentiment_label=result.sentiment.label, confidence=result.sentiment.confidence,
-                themes=list(result.themes), codeframe_version=version))
+                themes=list(result.themes), codeframe_version=version, scores=scores))
             hits += [ThemeHit(response_id=pk, org_id=org.pk, survey_id=survey_id, theme=key,
-                              submitted_at=submitted_at, sentiment_label=result.sentiment.label)
+                              submitted_at=submitted_at, sentiment_label=result.sentiment.label,
+                              sentiment_score=result.sentiment.score, scores=scores)
                      for key in result.themes]
         with transaction.atomic():
             CommentAnalysis.objects.bulk_create(analyses, batch_size=2000, ignore_conflicts=True)
