@@ -51,32 +51,27 @@ MAX_ID = 2**63 - 1
 Id = Annotated[int, Field(ge=1, le=MAX_ID)]
 """An object's id given as a filter: larger numbers are no row's id and overflow the database's integers."""
 
-_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+def _written(kind: type, pattern: str, message: str) -> BeforeValidator:
+    """A check before pydantic parses: a ``kind`` passes, a string must match ``pattern``; anything else is
+    refused with ``message`` (not read as a number of seconds since 1970, as pydantic would)."""
+    shape = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, kind) or (isinstance(value, str) and shape.fullmatch(value)):
+            return value
+        raise ValueError(message)
+
+    return BeforeValidator(check)
 
 
-def _iso_day(value: Any) -> Any:
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str) and _ISO_DAY.fullmatch(value):
-        return value
-    raise ValueError("must be a date written YYYY-MM-DD")  # not a number of seconds, which pydantic would read
-
-
-Day = Annotated[date, BeforeValidator(_iso_day), AfterValidator(check_day)]
+Day = Annotated[date, _written(date, r"\d{4}-\d{2}-\d{2}", "must be a date written YYYY-MM-DD"),
+                AfterValidator(check_day)]
 """A day given to the API (a range's ``from``/``to``): written YYYY-MM-DD, in 1900–2999."""
 
-_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}([T ].+)?")
-
-
-def _iso_moment(value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value
-    if isinstance(value, str) and _ISO_MOMENT.fullmatch(value):
-        return value
-    raise ValueError("must be an ISO 8601 date and time (2026-03-01T14:30:00+08:00)")
-
-
-Moment = Annotated[datetime, BeforeValidator(_iso_moment), AfterValidator(as_utc)]
+Moment = Annotated[datetime, _written(datetime, r"\d{4}-\d{2}-\d{2}([T ].+)?",
+                                      "must be an ISO 8601 date and time (2026-03-01T14:30:00+08:00)"),
+                   AfterValidator(as_utc)]
 """A date and time given to the API, written ISO 8601: one with a zone offset is moved to UTC (PostgreSQL refuses
 offsets beyond ±15:59 that Python reads); naive ones keep the server's zone, as before."""
 

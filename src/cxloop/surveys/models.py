@@ -34,11 +34,14 @@ class SurveyStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+HEAVY_SURVEY_FIELDS = ("draft", "questions")  # a survey's JSON definitions: tens of kilobytes each
+
+
 def listed_survey(path: str = "survey") -> tuple[str, ...]:
     """The field paths to ``defer`` where rows are listed with their survey (``select_related(path)``) but only its
-    name or status is shown: a survey's JSON definitions are tens of kilobytes, decoded once per listed row
-    otherwise (a third of the case inbox's time)."""
-    return (f"{path}__draft", f"{path}__questions")
+    name or status is shown: a survey's JSON definitions are decoded once per listed row otherwise (a third of
+    the case inbox's time). ``path=""``: the survey's own fields, for a ``Prefetch`` of surveys."""
+    return tuple(f"{path}__{name}" if path else name for name in HEAVY_SURVEY_FIELDS)
 
 
 class Survey(models.Model):

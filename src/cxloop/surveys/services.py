@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection, connections, models, transaction
 from django.db.models import F, Model
@@ -326,12 +326,19 @@ def _require_open(survey: Survey) -> None:
                           else "This survey is not open for responses.", field="survey", status=409)
 
 
-Checked = tuple[list[survey_spec.AnswerRow], dict[str, str], str]
+class Checked(NamedTuple):
+    """A submission as it will be written: its answer rows, embedded fields, language, and the time it was
+    submitted moved to UTC (None: now)."""
+
+    rows: list[survey_spec.AnswerRow]
+    embedded: dict[str, str]
+    language: str
+    submitted_at: datetime | None
 
 
 def _checked(spec: survey_spec.SurveySpec, sub: Submission, now: datetime,
              extra_embedded: Mapping[str, Any] | None = None) -> Checked:
-    """Validate one submission against a version: (answer rows, embedded fields, language) or SurveyError."""
+    """Validate one submission against a version: what to write, or SurveyError naming the fault."""
     embedded = _clean_embedded(spec, {**(extra_embedded or {}), **sub.embedded})
     if not isinstance(sub.answers, Mapping):
         raise SurveyError("answers: must be an object of question key → value", field="answers")
@@ -342,14 +349,15 @@ def _checked(spec: survey_spec.SurveySpec, sub: Submission, now: datetime,
     language = (sub.language or "").lower()
     if language and language not in LANGUAGES:
         raise SurveyError(f"language: use one of {', '.join(LANGUAGES)}", field="language")
+    submitted_at = None
     if sub.submitted_at is not None:
         try:
-            sub.submitted_at = as_utc(sub.submitted_at)
+            submitted_at = as_utc(sub.submitted_at)
         except ValueError as exc:
             raise SurveyError(f"submitted_at: {exc}", field="submitted_at") from None
-    if sub.submitted_at and sub.submitted_at > now:
-        raise SurveyError("submitted_at: lies in the future", field="submitted_at")
-    return rows, embedded, language
+        if submitted_at > now:
+            raise SurveyError("submitted_at: lies in the future", field="submitted_at")
+    return Checked(rows, embedded, language, submitted_at)
 
 
 def _idempotent(org: Organization, scope: str, key: str, digest: str) -> Recorded | None:
@@ -390,9 +398,9 @@ def record_response(
     version = version or current_version(survey)
     spec = spec_of(version)
     now = timezone.now()
-    rows, embedded, language = _checked(spec, submission, now, extra_embedded={
+    rows, embedded, language, submitted_at = _checked(spec, submission, now, extra_embedded={
         **(distribution.embedded if distribution else {}), **(invitation.embedded if invitation else {})})
-    submitted_at = submission.submitted_at or now
+    submitted_at = submitted_at or now
     try:
         with write_slot(), transaction.atomic():
             contact = invitation.contact if invitation else None
@@ -464,6 +472,7 @@ class CaptureJob:
     rows: list[survey_spec.AnswerRow]
     embedded: dict[str, str]
     language: str
+    submitted_at: datetime | None = None  # UTC; None: when written
     key_field: str = "Idempotency-Key"
     result: Recorded | SurveyError | None = None
     failure: BaseException | None = None
@@ -482,9 +491,9 @@ def validate_job(survey: Survey, version: SurveyVersion, item: BatchItem, now: d
         if not key.strip() or len(key) > 255:
             raise SurveyError("Idempotency-Key must be 1 to 255 characters.", field=key_field)
         item.digest = item.digest or request_hash(item.submission.__dict__)
-    rows, embedded, language = _checked(spec_of(version), item.submission, now)
-    return CaptureJob(survey=survey, version=version, item=item, rows=rows, embedded=embedded,
-                      language=language, key_field=key_field)
+    checked = _checked(spec_of(version), item.submission, now)
+    return CaptureJob(survey=survey, version=version, item=item, rows=checked.rows, embedded=checked.embedded,
+                      language=checked.language, submitted_at=checked.submitted_at, key_field=key_field)
 
 
 _PLAIN_FIELDS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.ForeignKey)
@@ -542,7 +551,7 @@ def _insert_jobs(jobs: list[CaptureJob], now: datetime) -> None:
     for job in jobs:
         sub = job.item.submission
         contact = upsert_contact(org=job.survey.org, data=sub.contact) if sub.contact is not None else None
-        at = sub.submitted_at or now
+        at = job.submitted_at or now
         responses.append({
             "org_id": job.survey.org_id, "survey_id": job.survey.pk, "version_id": job.version.pk,
             "contact_id": contact.pk if contact else None, "account_id": contact.account_id if contact else None,

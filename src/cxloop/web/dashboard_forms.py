@@ -20,10 +20,22 @@ from cxloop.customers.models import Tier
 from cxloop.orgs.models import Organization
 from cxloop.surveys.models import Channel, Survey
 
-MAX_DAYS = metrics_service.MAX_RANGE_DAYS  # the longest range a page computes
 DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 INTERVALS = [("month", _("Month")), ("week", _("Week"))]
 COMMON = ("from", "to", "touchpoint", "channel", "language", "tier", "attr", "value", "segment")
+
+
+def check_range(form: forms.Form, first: date | None, last: date | None, field: str = "from") -> None:
+    """The pages' rule for a range of days, the API's (``metrics_service.date_range``: from not after to, at most
+    five years), as a form error on ``field`` in the user's language; nothing when a date is missing (the
+    field's own error says what is wrong)."""
+    if first is None or last is None:
+        return
+    try:
+        metrics_service.date_range(first, last)
+    except metrics_service.MetricsError:
+        form.add_error(field, _("The start date must not be after the end date.") if first > last
+                       else _("Choose at most five years."))
 
 
 def touchpoints(org: Organization) -> list[str]:
@@ -98,13 +110,7 @@ class FilterForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        first, last = data.get("from"), data.get("to")
-        if first is None or last is None:
-            return data
-        if first > last:
-            self.add_error("from", _("The start date must not be after the end date."))
-        elif (last - first).days + 1 > MAX_DAYS:
-            self.add_error("from", _("Choose at most five years."))
+        check_range(self, data.get("from"), data.get("to"))
         if data.get("value") and not data.get("attr"):
             self.add_error("attr", _("Choose the contact attribute the value is for."))
         return data

@@ -25,7 +25,7 @@ from cxloop.behaviour.models import EventSource
 from cxloop.orgs.access import MANAGE, READ, WORK, Actor
 from cxloop.orgs.services import ServiceError
 from cxloop.web import plots
-from cxloop.web.dashboard_forms import DATE, MAX_DAYS
+from cxloop.web.dashboard_forms import DATE, check_range
 from cxloop.web.decorators import org_page
 
 DEFAULT_DAYS = 30
@@ -61,10 +61,7 @@ class EventLogForm(forms.Form):
         data = super().clean() or {}
         if data.get("start") is None or data.get("end") is None:
             return data  # the field's own error says what is wrong
-        if data["start"] > data["end"]:
-            self.add_error("start", _("The start date must not be after the end date."))
-        elif (data["end"] - data["start"]).days + 1 > MAX_DAYS:
-            self.add_error("start", _("Choose at most five years."))
+        check_range(self, data["start"], data["end"], "start")
         if data.get("after") and event_log.parse_cursor(data["after"]) is None:
             self.add_error(None, _("That page of the log no longer exists; start again from the newest."))
         return data

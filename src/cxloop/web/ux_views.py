@@ -29,7 +29,7 @@ from cxloop.core.ux import HEART_SIGNALS
 from cxloop.orgs.access import READ, Actor
 from cxloop.orgs.models import Organization
 from cxloop.web import plots
-from cxloop.web.dashboard_forms import DATE, MAX_DAYS
+from cxloop.web.dashboard_forms import DATE, check_range
 from cxloop.web.decorators import org_page
 
 SIGNAL_LABELS = {"happiness": gettext_lazy("Happiness"), "engagement": gettext_lazy("Engagement"),
@@ -83,12 +83,7 @@ class BehaviourForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
-        first, last = data.get("from"), data.get("to")
-        if first is not None and last is not None:
-            if first > last:
-                self.add_error("from", _("The start date must not be after the end date."))
-            elif (last - first).days + 1 > MAX_DAYS:
-                self.add_error("from", _("Choose at most five years."))
+        check_range(self, data.get("from"), data.get("to"))
         return data
 
     def scope(self) -> ux.Scope:
