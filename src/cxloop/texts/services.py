@@ -183,21 +183,21 @@ def analyse(text: str, found: text_themes.Matcher, version: int) -> Analysis:
 MAX_SCORES = 40  # numeric answers of one response kept with its analysis
 
 
-def scores_of(answers: Iterable[Answer | tuple[str, float | None]]) -> dict[str, float]:
-    """The response's numeric answers, {question_key: number} (at most ``MAX_SCORES``, in answer order): kept
-    with its analysis and theme rows, so that per-theme scores read no answers."""
+def scores_of(numbers: Iterable[tuple[str, float | None]]) -> dict[str, float]:
+    """The response's numeric answers from its (question_key, number) pairs, as {question_key: number} (at most
+    ``MAX_SCORES``, in answer order): kept with its analysis and theme rows, so that per-theme scores read no
+    answers."""
     out: dict[str, float] = {}
-    for a in answers:
-        key, number = (a.question_key, a.number) if isinstance(a, Answer) else a
+    for key, number in numbers:
         if number is not None and len(out) < MAX_SCORES:
             out[key] = number
     return out
 
 
-def store(response: Response, analysis: Analysis, answers: Iterable[Answer] = ()) -> None:
+def store(response: Response, analysis: Analysis, answers: Iterable[Answer]) -> None:
     """Write (or replace) the response's analysis and theme rows, in the caller's transaction; ``answers`` are
     the response's answers (their numbers are kept as its ``scores``)."""
-    scores = scores_of(answers)
+    scores = scores_of((a.question_key, a.number) for a in answers)
     values = {"org_id": response.org_id, "survey_id": response.survey_id, "submitted_at": response.submitted_at,
               "language": analysis.language, "sentiment_score": analysis.sentiment.score,
               "sentiment_label": analysis.sentiment.label, "confidence": analysis.sentiment.confidence,
